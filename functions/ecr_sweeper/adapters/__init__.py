@@ -1,0 +1,1 @@
+"""Thin wrappers over AWS APIs. Each returns plain core data."""

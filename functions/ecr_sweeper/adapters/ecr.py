@@ -1,0 +1,148 @@
+"""Amazon ECR: repositories, images, index children, deletion."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ecr_sweeper.adapters.aws import classify
+from ecr_sweeper.core.images import INDEX_MEDIA_TYPES, ImageRecord
+
+DESCRIBE_PAGE_SIZE = 1000  # DescribeImages maximum
+DELETE_BATCH_SIZE = 100  # BatchDeleteImage maximum
+GET_BATCH_SIZE = 100  # BatchGetImage maximum
+
+
+def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def list_repository_names(ecr: Any) -> list[str]:
+    try:
+        names = [
+            repo["repositoryName"]
+            for page in ecr.get_paginator("describe_repositories").paginate(
+                PaginationConfig={"PageSize": 1000}
+            )
+            for repo in page.get("repositories", [])
+        ]
+    except ClientError as error:
+        raise classify(error, "ecr:DescribeRepositories") from error
+    return sorted(names)
+
+
+def describe_all_images(ecr: Any, repository: str) -> list[ImageRecord]:
+    """Every image of the repository, ACTIVE or ARCHIVED, with index children filled in."""
+    details: list[dict[str, Any]] = []
+    try:
+        for page in ecr.get_paginator("describe_images").paginate(
+            repositoryName=repository,
+            filter={"tagStatus": "ANY", "imageStatus": "ANY"},
+            PaginationConfig={"PageSize": DESCRIBE_PAGE_SIZE},
+        ):
+            details.extend(page.get("imageDetails", []))
+    except ClientError as error:
+        raise classify(error, f"ecr:DescribeImages {repository}") from error
+    index_digests = [
+        d["imageDigest"]
+        for d in details
+        if d.get("imageManifestMediaType") in INDEX_MEDIA_TYPES
+        and d.get("imageStatus", "ACTIVE") == "ACTIVE"
+    ]
+    children = index_children(ecr, repository, index_digests) if index_digests else {}
+    return [_record(d, children.get(d["imageDigest"], ())) for d in details]
+
+
+def _record(detail: dict[str, Any], manifests: Iterable[str]) -> ImageRecord:
+    return ImageRecord(
+        digest=detail["imageDigest"],
+        tags=tuple(detail.get("imageTags", ())),
+        pushed_at=detail["imagePushedAt"],
+        last_pulled_at=detail.get("lastRecordedPullTime"),
+        size_bytes=detail.get("imageSizeInBytes") or 0,
+        media_type=detail.get("imageManifestMediaType"),
+        artifact_media_type=detail.get("artifactMediaType"),
+        manifests=tuple(manifests),
+        subject=detail.get("subjectManifestDigest"),
+        status=detail.get("imageStatus", "ACTIVE"),
+    )
+
+
+def index_children(ecr: Any, repository: str, digests: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Children of each image index, read from the index manifests (BatchGetImage)."""
+    children: dict[str, tuple[str, ...]] = {}
+    for batch in chunks(digests, GET_BATCH_SIZE):
+        try:
+            response = ecr.batch_get_image(
+                repositoryName=repository,
+                imageIds=[{"imageDigest": d} for d in batch],
+                acceptedMediaTypes=sorted(INDEX_MEDIA_TYPES),
+            )
+        except ClientError as error:
+            raise classify(error, f"ecr:BatchGetImage {repository}") from error
+        for image in response.get("images", []):
+            try:
+                manifest = json.loads(image.get("imageManifest") or "{}")
+            except json.JSONDecodeError:
+                manifest = {}
+            children[image["imageId"]["imageDigest"]] = tuple(
+                m["digest"] for m in manifest.get("manifests", []) if "digest" in m
+            )
+        unreadable = [f for f in response.get("failures", [])]
+        if unreadable:
+            # Without the children we cannot protect them: refuse to guess.
+            first = unreadable[0]
+            raise classify(
+                ClientError(
+                    {"Error": {"Code": first.get("failureCode", "Unknown"),
+                               "Message": first.get("failureReason", "")}},
+                    "BatchGetImage",
+                ),
+                f"ecr:BatchGetImage {repository} {first.get('imageId', {}).get('imageDigest')}",
+            )
+    return children
+
+
+@dataclass
+class DeleteOutcome:
+    deleted: list[str] = field(default_factory=list)
+    already_gone: list[str] = field(default_factory=list)
+    # (digest, failure code, reason) for every failure other than ImageNotFound
+    failures: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def delete_images(ecr: Any, repository: str, digests: Sequence[str]) -> DeleteOutcome:
+    """BatchDeleteImage in chunks of 100, reading every failures[] entry.
+
+    `digests` must be ordered parents first (referrers, then indexes, then images):
+    ECR refuses to delete a child still listed by an index (ImageReferencedByManifestList).
+    Those are retried once after every other chunk, when their parents are gone.
+    """
+    outcome = DeleteOutcome()
+    retry_later: list[str] = []
+    for attempt, pending in enumerate((list(digests), retry_later)):
+        for batch in chunks(list(pending), DELETE_BATCH_SIZE):
+            try:
+                response = ecr.batch_delete_image(
+                    repositoryName=repository, imageIds=[{"imageDigest": d} for d in batch]
+                )
+            except ClientError as error:
+                raise classify(error, f"ecr:BatchDeleteImage {repository}") from error
+            outcome.deleted.extend(
+                dict.fromkeys(i["imageDigest"] for i in response.get("imageIds", []) if "imageDigest" in i)
+            )
+            for failure in response.get("failures", []):
+                digest = failure.get("imageId", {}).get("imageDigest", "?")
+                code = failure.get("failureCode", "Unknown")
+                if code == "ImageNotFound":
+                    outcome.already_gone.append(digest)
+                elif code == "ImageReferencedByManifestList" and attempt == 0:
+                    retry_later.append(digest)
+                else:
+                    outcome.failures.append((digest, code, failure.get("failureReason", "")))
+    return outcome

@@ -1,0 +1,1 @@
+"""The pure core: plain Python over plain data. Nothing here imports boto3."""

@@ -1,0 +1,706 @@
+"""ecrm.yaml: read, check and model the config that says what to sweep.
+
+The file format is the one of the Go CLI `ecrm` (https://github.com/fujiwara/ecrm)::
+
+    clusters:          [{name | name_pattern}]
+    task_definitions:  [{name | name_pattern, keep_count: 5}]
+    lambda_functions:  [{name | name_pattern, keep_count: 5}]     # keep_aliase: obsolete
+    repositories:      [{name | name_pattern, expires, keep_count: 0,
+                         keep_tag_patterns: [latest]}]
+
+Two layers:
+
+* `load_config` checks the parsed YAML by hand so that the error names EVERY problem with
+  its location (`repositories[2].expires: ...`), then builds the models.
+* The pydantic models validate again (strict types), so a config snapshot written with
+  `model_dump(mode="json")` and read back with `Config.model_validate` is checked too and
+  round-trips to an equal `Config`.
+
+Pure: no boto3, no I/O except reading the file in `load_config_file`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from fractions import Fraction
+from typing import Any
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from ecr_sweeper.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_KEEP_TAG_PATTERNS",
+    "DEFAULT_REPOSITORY_KEEP_COUNT",
+    "DEFAULT_RESOURCE_KEEP_COUNT",
+    "MAX_DURATION",
+    "ClusterMatcher",
+    "Config",
+    "KeepCountMatcher",
+    "RepositoryRule",
+    "load_config",
+    "load_config_file",
+    "parse_duration",
+    "wildcard_match",
+]
+
+DEFAULT_RESOURCE_KEEP_COUNT = 5  # task_definitions / lambda_functions
+DEFAULT_REPOSITORY_KEEP_COUNT = 0
+DEFAULT_KEEP_TAG_PATTERNS = ("latest",)
+
+# ---------------------------------------------------------------------------------------------
+# Wildcards: `*` any run of characters (also empty), `?` exactly one character, anything else
+# (including `/`, `[`, `\`) literal. Case-sensitive. Same as ecrm's wildcard package.
+# ---------------------------------------------------------------------------------------------
+
+
+def wildcard_match(pattern: str, text: str) -> bool:
+    """True if `text` matches `pattern` as a whole. Linear-ish (no regex backtracking)."""
+    p = t = 0
+    star = -1  # position in pattern of the last `*` seen
+    mark = 0  # position in text the last `*` is currently made to cover up to
+    while t < len(text):
+        if p < len(pattern) and pattern[p] == "*":
+            star, mark = p, t
+            p += 1
+        elif p < len(pattern) and (pattern[p] == "?" or pattern[p] == text[t]):
+            p += 1
+            t += 1
+        elif star >= 0:
+            # Let the last `*` swallow one more character and retry.
+            mark += 1
+            p, t = star + 1, mark
+        else:
+            return False
+    while p < len(pattern) and pattern[p] == "*":
+        p += 1
+    return p == len(pattern)
+
+
+# ---------------------------------------------------------------------------------------------
+# Durations, as github.com/k1LoW/duration (used by ecrm) parses them: terms of
+# [sign] number unit, spaces ignored, units case-insensitive, number may have a fraction.
+# ---------------------------------------------------------------------------------------------
+
+_NS_PER_UNIT: dict[str, int] = {
+    "ns": 1,
+    "us": 1_000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "sec": 1_000_000_000,
+    "second": 1_000_000_000,
+    "seconds": 1_000_000_000,
+    "m": 60 * 1_000_000_000,
+    "min": 60 * 1_000_000_000,
+    "minute": 60 * 1_000_000_000,
+    "minutes": 60 * 1_000_000_000,
+    "h": 3600 * 1_000_000_000,
+    "hour": 3600 * 1_000_000_000,
+    "hours": 3600 * 1_000_000_000,
+    "d": 86400 * 1_000_000_000,
+    "day": 86400 * 1_000_000_000,
+    "days": 86400 * 1_000_000_000,
+    "w": 7 * 86400 * 1_000_000_000,
+    "week": 7 * 86400 * 1_000_000_000,
+    "weeks": 7 * 86400 * 1_000_000_000,
+}
+_UNITS_HELP = "ns, us, ms, s, sec, second(s), m, min, minute(s), h, hour(s), d, day(s), w, week(s)"
+# Go's time.Duration is int64 nanoseconds (about 292 years); ecrm cannot express more.
+_MAX_NS = 2**63 - 1
+MAX_DURATION = timedelta(microseconds=_MAX_NS // 1000)
+_MAX_NUMBER_CHARS = 40
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse an ecrm duration such as `30days`, `30 days`, `1d12h`, `1w 2d`, `1.5h`.
+
+    Units: ns us ms s sec second seconds m min minute minutes h hour hours d day days
+    w week weeks (case-insensitive). Spaces are ignored; terms add up and may carry a
+    sign (`7d-12h`). A number without a unit is invalid. The result is truncated to
+    microseconds. Raises ValueError with a message naming the problem.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"invalid duration {text!r}: must be a string like '30days'")
+    quoted = _short_repr(text)
+    s = "".join(c.lower() if c.isascii() else c for c in text if not c.isspace())
+    if not s:
+        raise ValueError(f"invalid duration {quoted}: empty (write for example '30days')")
+
+    def fail(problem: str) -> ValueError:
+        return ValueError(f"invalid duration {quoted}: {problem}")
+
+    total_ns = 0
+    i, n = 0, len(s)
+    while i < n:
+        sign = 1
+        if s[i] in "+-":
+            sign = -1 if s[i] == "-" else 1
+            i += 1
+        start = i
+        while i < n and ((s[i].isascii() and s[i].isdigit()) or s[i] == "."):
+            i += 1
+        number = s[start:i]
+        unit_start = i
+        while i < n and s[i].isascii() and s[i].isalpha():
+            i += 1
+        unit = s[unit_start:i]
+        if not number:
+            if unit:
+                raise fail(f"missing number before unit '{_clip(unit)}'")
+            if i >= n:
+                raise fail("ends without a number and unit")
+            bad = s[i] if i < n else s[i - 1]
+            raise fail(f"unexpected character {bad!r}")
+        if number.count(".") > 1 or number == ".":
+            raise fail(f"invalid number '{_clip(number)}'")
+        if len(number) > _MAX_NUMBER_CHARS:
+            raise fail("number too long")
+        if not unit:
+            if i < n and s[i] not in "+-":
+                raise fail(f"unexpected character {s[i]!r} after '{_clip(number)}'")
+            raise fail(f"missing unit after '{_clip(number)}' (for example '{_clip(number)}days')")
+        per_unit = _NS_PER_UNIT.get(unit)
+        if per_unit is None:
+            hint = difflib.get_close_matches(unit, _NS_PER_UNIT, n=1)
+            extra = f"did you mean '{hint[0]}'? " if hint else ""
+            raise fail(f"unknown unit '{_clip(unit)}' ({extra}units: {_UNITS_HELP})")
+        total_ns += sign * math.trunc(Fraction(number) * per_unit)
+        if abs(total_ns) > 2 * _MAX_NS:
+            raise fail("too long (at most about 292 years)")
+    if abs(total_ns) > _MAX_NS:
+        raise fail("too long (at most about 292 years)")
+    micro = abs(total_ns) // 1000
+    return timedelta(microseconds=-micro if total_ns < 0 else micro)
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _short_repr(value: str, limit: int = 60) -> str:
+    r = repr(value)
+    return r if len(r) <= limit else r[: limit - 4] + "...'"
+
+
+# ---------------------------------------------------------------------------------------------
+# Models
+# ---------------------------------------------------------------------------------------------
+
+_MODEL_CONFIG = ConfigDict(extra="forbid", frozen=True)
+
+
+class _NameMatcher(BaseModel):
+    """Selects resources by `name` (literal) or `name_pattern` (`*`, `?`): exactly one."""
+
+    model_config = _MODEL_CONFIG
+
+    name: StrictStr | None = Field(default=None, min_length=1)
+    name_pattern: StrictStr | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _exactly_one_selector(self) -> _NameMatcher:
+        if self.name is not None and self.name_pattern is not None:
+            raise ValueError("set either name or name_pattern, not both")
+        if self.name is None and self.name_pattern is None:
+            raise ValueError("name or name_pattern is required")
+        return self
+
+    @property
+    def label(self) -> str:
+        """How the rule is shown in reports: `name=foo` or `name_pattern=prod*`."""
+        if self.name is not None:
+            return f"name={self.name}"
+        return f"name_pattern={self.name_pattern}"
+
+    def matches(self, name: str) -> bool:
+        if self.name is not None:
+            return name == self.name
+        return self.name_pattern is not None and wildcard_match(self.name_pattern, name)
+
+
+class ClusterMatcher(_NameMatcher):
+    """An entry of `clusters`: an ECS cluster whose tasks and services are scanned."""
+
+    def matches(self, name: str) -> bool:
+        """Match a cluster name; a cluster ARN is reduced to its name first (as ecrm does)."""
+        return super().matches(_cluster_name(name))
+
+
+def _cluster_name(name_or_arn: str) -> str:
+    # arn:aws:ecs:REGION:ACCOUNT:cluster/NAME
+    if name_or_arn.startswith("arn:"):
+        parts = name_or_arn.split(":", 5)
+        if len(parts) == 6 and parts[5].startswith("cluster/"):
+            return parts[5].removeprefix("cluster/")
+    return name_or_arn
+
+
+class KeepCountMatcher(_NameMatcher):
+    """An entry of `task_definitions` (by family) or `lambda_functions` (by function name):
+    the images of the newest `keep_count` revisions / versions count as in use."""
+
+    keep_count: StrictInt = Field(default=DEFAULT_RESOURCE_KEEP_COUNT, ge=0)
+    # Obsolete ecrm option: accepted, ignored, reported in Config.warnings.
+    keep_aliase: StrictBool | None = None
+
+
+class RepositoryRule(_NameMatcher):
+    """An entry of `repositories`: which images of the matching repositories may go."""
+
+    expires: StrictStr
+    keep_count: StrictInt = Field(default=DEFAULT_REPOSITORY_KEEP_COUNT, ge=0)
+    keep_tag_patterns: list[StrictStr] = Field(
+        default_factory=lambda: list(DEFAULT_KEEP_TAG_PATTERNS)
+    )
+
+    @field_validator("expires")
+    @classmethod
+    def _check_expires(cls, value: str) -> str:
+        _check_expires(value)
+        return value
+
+    @field_validator("keep_tag_patterns")
+    @classmethod
+    def _check_patterns(cls, value: list[str]) -> list[str]:
+        if any(p == "" for p in value):
+            raise ValueError("keep_tag_patterns must not contain an empty pattern")
+        return value
+
+    @property
+    def expires_after(self) -> timedelta:
+        """Images pushed longer ago than this are expired (ecrm's `expires`)."""
+        return parse_duration(self.expires)
+
+    def keeps_tag(self, tag: str) -> bool:
+        """True if `tag` matches one of `keep_tag_patterns` (such images are kept)."""
+        return any(wildcard_match(p, tag) for p in self.keep_tag_patterns)
+
+
+def _check_expires(value: str) -> timedelta:
+    d = parse_duration(value)
+    if d <= timedelta(0):
+        raise ValueError(f"invalid duration {_short_repr(value)}: must be longer than zero")
+    return d
+
+
+class Config(BaseModel):
+    """A validated ecrm.yaml. A section that is absent is None (source not configured),
+    which is not the same as an empty list."""
+
+    model_config = _MODEL_CONFIG
+
+    clusters: list[ClusterMatcher] | None = None
+    task_definitions: list[KeepCountMatcher] | None = None
+    lambda_functions: list[KeepCountMatcher] | None = None
+    repositories: list[RepositoryRule] | None = None
+
+    def rule_for_repository(self, name: str) -> RepositoryRule | None:
+        """The first repository rule matching `name`, or None (the repository is not swept)."""
+        return _first_match(self.repositories, name)
+
+    def cluster_selected(self, name: str) -> bool:
+        """True if the cluster (name or ARN) is matched by an entry of `clusters`."""
+        return _first_match(self.clusters, name) is not None
+
+    def task_definition_rule(self, family: str) -> KeepCountMatcher | None:
+        return _first_match(self.task_definitions, family)
+
+    def lambda_rule(self, function_name: str) -> KeepCountMatcher | None:
+        return _first_match(self.lambda_functions, function_name)
+
+    @property
+    def warnings(self) -> list[str]:
+        """Things that are valid but probably not what was meant (derived from the config,
+        so a config read back from its JSON snapshot has the same warnings)."""
+        out: list[str] = []
+        for section, what in _SOURCE_SECTIONS.items():
+            if getattr(self, section) is None:
+                out.append(f"{section}: section missing, {what} are not scanned")
+        for section in _ALL_SECTIONS:
+            for i, entry in enumerate(getattr(self, section) or ()):
+                out.extend(_entry_warnings(section, i, entry))
+        return out
+
+
+def _first_match[T: _NameMatcher](rules: list[T] | None, name: str) -> T | None:
+    for rule in rules or ():
+        if rule.matches(name):
+            return rule
+    return None
+
+
+def _entry_warnings(section: str, index: int, entry: _NameMatcher) -> Iterable[str]:
+    where = f"{section}[{index}]"
+    if entry.name is not None and any(c in entry.name for c in "*?"):
+        yield (
+            f"{where}.name: {entry.name!r} is compared literally; "
+            "use name_pattern to match with * and ?"
+        )
+    if isinstance(entry, KeepCountMatcher):
+        if entry.keep_aliase is not None:
+            yield f"{where}.keep_aliase: obsolete and ignored (ecrm ignores it too); remove it"
+        if entry.keep_count == 0:
+            yield (
+                f"{where}.keep_count: 0 keeps no older revisions/versions "
+                f"(ecrm would treat 0 as the default {DEFAULT_RESOURCE_KEEP_COUNT})"
+            )
+    if isinstance(entry, RepositoryRule) and not entry.keep_tag_patterns:
+        yield (
+            f"{where}.keep_tag_patterns: empty, no tag is kept by pattern "
+            "(ecrm would use the default [latest])"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# The hand-written check of the parsed YAML (user-facing error messages)
+# ---------------------------------------------------------------------------------------------
+
+_SOURCE_SECTIONS = {
+    "clusters": "ECS clusters",
+    "task_definitions": "task definitions",
+    "lambda_functions": "Lambda functions",
+}
+_ALL_SECTIONS = (*_SOURCE_SECTIONS, "repositories")
+
+_SECTION_KEYS: dict[str, tuple[str, ...]] = {
+    "clusters": ("name", "name_pattern"),
+    "task_definitions": ("name", "name_pattern", "keep_count"),
+    "lambda_functions": ("name", "name_pattern", "keep_count", "keep_aliase"),
+    "repositories": ("name", "name_pattern", "expires", "keep_count", "keep_tag_patterns"),
+}
+
+_IN_USE_LIST_HINT = (
+    "run the command where it can run (for example `ecrm scan -o FILE`) and give its "
+    "JSON array of image URIs to ecr-sweeper as an S3 in-use list"
+)
+_UNSUPPORTED_SECTIONS = {
+    "external_commands": (
+        "not supported: ecr-sweeper runs inside AWS Lambda, where it cannot run your "
+        f"commands; instead, {_IN_USE_LIST_HINT}"
+    ),
+    "exclude_files": (
+        "not supported: ecr-sweeper runs inside AWS Lambda, where local files are not "
+        "available; instead, put the image URIs as a JSON array in S3 and give it to "
+        "ecr-sweeper as an S3 in-use list"
+    ),
+}
+TOP_LEVEL_KEYS = (*_ALL_SECTIONS, *_UNSUPPORTED_SECTIONS)
+
+
+def _describe(value: Any) -> str:
+    """A short description of a YAML value for messages (never a huge repr)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {'true' if value else 'false'}"
+    if isinstance(value, int):
+        text = str(value) if value.bit_length() < 200 else "(a very large number)"
+        return f"integer {text}"
+    if isinstance(value, float):
+        return f"number {value!r}"
+    if isinstance(value, str):
+        return f"string {_short_repr(value)}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, bytes):
+        return "binary data"
+    return f"a {type(value).__name__} ({_clip(str(value))})"
+
+
+def _key_text(key: Any) -> str:
+    """A key as a location: as written if plain, else quoted (so it is never blank)."""
+    if not isinstance(key, str):
+        return _describe(key)
+    if key and key.isprintable() and key.strip() == key and ": " not in key:
+        return _clip(key, 80)
+    return _short_repr(key)
+
+
+def _suggest(key: Any, choices: Iterable[str]) -> str | None:
+    if not isinstance(key, str):
+        return None
+    found = difflib.get_close_matches(key, list(choices), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def add(self, where: str, what: str) -> None:
+        self.problems.append(f"{where}: {what}" if where else what)
+
+    def check_root(self, data: Any) -> dict[str, Any]:
+        if data is None:
+            self.add(
+                "",
+                "the file is empty; it needs at least a 'repositories' section "
+                "(nothing to sweep otherwise)",
+            )
+            return {}
+        if not isinstance(data, dict):
+            self.add(
+                "",
+                "the top level must be a mapping of sections "
+                f"({', '.join(_ALL_SECTIONS)}), got {_describe(data)}",
+            )
+            return {}
+        clean: dict[str, Any] = {}
+        for key, value in data.items():
+            if key in _UNSUPPORTED_SECTIONS:
+                self.add(key, _UNSUPPORTED_SECTIONS[key])
+            elif key in _SECTION_KEYS:
+                clean[key] = self.check_section(key, value)
+            else:
+                hint = _suggest(key, TOP_LEVEL_KEYS)
+                extra = (
+                    f"did you mean '{hint}'?" if hint else f"allowed: {', '.join(TOP_LEVEL_KEYS)}"
+                )
+                self.add(_key_text(key), f"unknown key at top level ({extra})")
+        if "repositories" not in data:
+            self.add(
+                "repositories",
+                "section missing; it is required (the repository rules say what to sweep)",
+            )
+        elif data["repositories"] is None or data["repositories"] == []:
+            self.add("repositories", "no rules; at least one repository rule is required")
+        return clean
+
+    def check_section(self, section: str, value: Any) -> list[dict[str, Any]] | None:
+        if value is None:  # `clusters:` with nothing after it: not configured (as in ecrm)
+            return None
+        if not isinstance(value, list):
+            hint = " (start each rule with '- ')" if isinstance(value, dict) else ""
+            self.add(section, f"must be a list of rules{hint}, got {_describe(value)}")
+            return None
+        return [self.check_entry(section, f"{section}[{i}]", e) for i, e in enumerate(value)]
+
+    def check_entry(self, section: str, where: str, entry: Any) -> dict[str, Any]:
+        allowed = _SECTION_KEYS[section]
+        if not isinstance(entry, dict):
+            self.add(
+                where,
+                f"must be a mapping with name or name_pattern, got {_describe(entry)}",
+            )
+            return {}
+        clean: dict[str, Any] = {}
+        for key, value in entry.items():
+            if key not in allowed:
+                hint = _suggest(key, allowed)
+                extra = f"; did you mean '{hint}'?" if hint else ""
+                self.add(
+                    where,
+                    f"unknown key {_short_repr(key)} (allowed: {', '.join(allowed)}){extra}"
+                    if isinstance(key, str)
+                    else f"unknown key {_describe(key)} (allowed: {', '.join(allowed)})",
+                )
+            elif value is not None:  # `key:` with no value counts as not set (as in ecrm)
+                clean[key] = value
+
+        has_name, has_pattern = "name" in clean, "name_pattern" in clean
+        if has_name and has_pattern:
+            self.add(where, "set either name or name_pattern, not both")
+        elif not has_name and not has_pattern:
+            self.add(where, "name or name_pattern is required")
+        for key in ("name", "name_pattern"):
+            if key in clean:
+                self.check_string(f"{where}.{key}", clean[key])
+        if "keep_count" in clean:
+            self.check_count(f"{where}.keep_count", clean["keep_count"])
+        if "keep_aliase" in clean and not isinstance(clean["keep_aliase"], bool):
+            self.add(
+                f"{where}.keep_aliase",
+                f"must be true or false, got {_describe(clean['keep_aliase'])}",
+            )
+        if section == "repositories":
+            self.check_repository(where, clean)
+        return clean
+
+    def check_repository(self, where: str, clean: dict[str, Any]) -> None:
+        if "expires" not in clean:
+            self.add(f"{where}.expires", "required (for example expires: 30days)")
+        else:
+            expires = clean["expires"]
+            if isinstance(expires, int | float) and not isinstance(expires, bool):
+                expires = str(expires)  # `expires: 30`: report the missing unit
+                clean["expires"] = expires
+            if isinstance(expires, str):
+                self.check_value(f"{where}.expires", lambda: _check_expires(expires))
+            else:
+                self.add(
+                    f"{where}.expires",
+                    f"must be a duration like '30days', got {_describe(expires)}",
+                )
+        if "keep_tag_patterns" in clean:
+            patterns = clean["keep_tag_patterns"]
+            if not isinstance(patterns, list):
+                hint = " (write it as a list: [latest])" if isinstance(patterns, str) else ""
+                self.add(
+                    f"{where}.keep_tag_patterns",
+                    f"must be a list of tag patterns{hint}, got {_describe(patterns)}",
+                )
+            else:
+                for i, pattern in enumerate(patterns):
+                    self.check_string(f"{where}.keep_tag_patterns[{i}]", pattern)
+
+    def check_string(self, where: str, value: Any) -> None:
+        if isinstance(value, str):
+            if value == "":
+                self.add(where, "must not be empty")
+            return
+        quote = ""
+        if isinstance(value, int | float) or hasattr(value, "isoformat"):
+            quote = " (put it in quotes to make it a string)"
+        self.add(where, f"must be a string, got {_describe(value)}{quote}")
+
+    def check_count(self, where: str, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.add(where, f"must be an integer >= 0, got {_describe(value)}")
+        elif value < 0:
+            self.add(where, f"must be >= 0, got {_describe(value)}")
+
+    def check_value(self, where: str, check: Callable[[], object]) -> None:
+        try:
+            check()
+        except ValueError as e:
+            self.add(where, str(e))
+
+
+# ---------------------------------------------------------------------------------------------
+# YAML
+# ---------------------------------------------------------------------------------------------
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that rejects duplicate keys (PyYAML silently keeps the last one; ecrm's
+    YAML library reports them) instead of losing a section."""
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            seen: set[tuple[str, str]] = set()
+            for key_node, _ in node.value:
+                if (
+                    isinstance(key_node, yaml.ScalarNode)
+                    and key_node.tag != "tag:yaml.org,2002:merge"
+                ):
+                    ident = (key_node.tag, key_node.value)
+                    if ident in seen:
+                        raise yaml.constructor.ConstructorError(
+                            "while constructing a mapping",
+                            node.start_mark,
+                            f"found duplicate key {_short_repr(key_node.value)}",
+                            key_node.start_mark,
+                        )
+                    seen.add(ident)
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as e:
+            # e.g. `!!int abc`, `!!bool maybe`, an integer of more than 4300 digits
+            value = node.value if isinstance(node.value, str) else "..."
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"cannot read {_short_repr(value)} as {node.tag.rsplit(':', 1)[-1]} ({e})",
+                node.start_mark,
+            ) from None
+
+
+# Dates and times are read as the text written (as ecrm's YAML reads them into strings):
+# no field wants a date, and a tag such as 2024-01-01 is a string.
+_Loader.add_constructor(
+    "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
+)
+
+
+def _parse_yaml(text: str, source: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
+        what = e.problem or e.context or "syntax error"
+        context = f" ({e.context})" if e.context and e.problem else ""
+        raise ConfigError(f"{source}: invalid YAML at {where}: {what}{context}") from None
+    except yaml.reader.ReaderError as e:
+        ch = e.character
+        code = ord(ch) if isinstance(ch, str) and len(ch) == 1 else ch
+        what = f"character U+{code:04X}" if isinstance(code, int) else "a character"
+        raise ConfigError(
+            f"{source}: invalid YAML at character {e.position + 1}: {what} is not allowed "
+            f"({e.reason})"
+        ) from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{source}: invalid YAML: {_clip(str(e), 200)}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: invalid YAML: nested too deeply") from None
+    except Exception as e:
+        raise ConfigError(f"{source}: invalid YAML: {_clip(str(e), 200)}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points
+# ---------------------------------------------------------------------------------------------
+
+
+def load_config(text: str, source: str = "ecrm.yaml") -> Config:
+    """Parse and check the text of an ecrm.yaml. Raises ConfigError listing every problem,
+    one per line, each as `SOURCE: LOCATION: what is wrong`."""
+    data = _parse_yaml(text, source)
+    checker = _Checker()
+    clean = checker.check_root(data)
+    if checker.problems:
+        raise ConfigError("\n".join(f"{source}: {p}" for p in checker.problems))
+    try:
+        return Config.model_validate(clean)
+    except ValidationError as e:  # the checker should have caught it; never show a raw dump
+        lines = [f"{source}: {_loc(err['loc'])}: {err['msg']}" for err in e.errors()]
+        raise ConfigError("\n".join(lines)) from None
+
+
+def load_config_file(path: str | os.PathLike[str]) -> Config:
+    """Read and check an ecrm.yaml file. Raises ConfigError (also for an unreadable file)."""
+    source = os.fspath(path)
+    try:
+        with open(source, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise ConfigError(f"{source}: cannot read config file: {e.strerror or e}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(
+            f"{source}: not a UTF-8 text file (bad byte at offset {e.start})"
+        ) from None
+    return load_config(text, source=source)
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"

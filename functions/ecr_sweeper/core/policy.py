@@ -1,0 +1,538 @@
+"""Which images of a repository to keep and which to delete.
+
+The decision follows ecrm (images sorted newest push first):
+
+1. digest in use -> keep
+2. a tag in use, or a tag matching ``keep_tag_patterns`` -> keep
+3. pushed after the cutoff (``now - expires_after``) -> keep
+4. tagged: the first ``keep_count`` such images -> keep (untagged images never take a slot)
+5. otherwise delete
+
+and adds the image graph on top of it:
+
+* a kept image index keeps all its children; an in-use child keeps every index
+  containing it (and, through it, its siblings);
+* a referrer (``subject`` set, or a cosign-style ``sha256-<hex>[.sig|.att|.sbom]``
+  tag) lives and dies with its subject, and is deleted when its subject is not
+  in the repository;
+* artifacts (Helm charts, ...) and archived images are never deleted.
+
+Kept images are marked from their roots outwards (children and referrers of
+every kept image are kept before anything else is judged), so an image that a
+kept image needs never takes a keep_count slot and is never deleted.
+:func:`enforce_safety` then re-checks the finished plan against the in-use set
+and the graph; it corrects (and reports) any violation, and is expected never
+to find one.
+
+Pure: no I/O, no clock (``now`` is a parameter).
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from collections import deque
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ecr_sweeper.core.images import ImageKind, ImageRecord
+from ecr_sweeper.core.in_use import RepositoryUsage
+
+ACTIVE = "ACTIVE"
+
+# cosign-style legacy tags (`.sig`, `.att`, `.sbom`) and the OCI referrers tag
+# schema (bare `sha256-<hex>`, used by SOCI v1 tag indexes) name their subject.
+_REFERRER_TAG_RE = re.compile(r"sha256-([a-f0-9]{64})(?:\.(?:sig|att|sbom))?")
+
+
+class KeepRule(Protocol):
+    """What :func:`plan_repository` needs from a repository rule of the config."""
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def expires_after(self) -> timedelta: ...
+
+    @property
+    def keep_count(self) -> int: ...
+
+    def keeps_tag(self, tag: str) -> bool: ...
+
+
+class Action(StrEnum):
+    KEEP = "keep"
+    DELETE = "delete"
+
+
+class Reason(StrEnum):
+    # keep
+    IN_USE_DIGEST = "in_use_digest"
+    IN_USE_TAG = "in_use_tag"
+    KEEP_TAG_PATTERN = "keep_tag_pattern"
+    NOT_EXPIRED = "not_expired"
+    KEEP_COUNT = "keep_count"
+    CHILD_OF_KEPT_INDEX = "child_of_kept_index"
+    INDEX_OF_IN_USE_CHILD = "index_of_in_use_child"
+    REFERRER_OF_KEPT = "referrer_of_kept"
+    ARTIFACT = "artifact"
+    ARCHIVED_NOT_DELETED = "archived_not_deleted"
+    # delete
+    EXPIRED = "expired"
+    ORPHAN_REFERRER = "orphan_referrer"
+    REFERRER_OF_DELETED = "referrer_of_deleted"
+
+
+DELETE_REASONS = frozenset({Reason.EXPIRED, Reason.ORPHAN_REFERRER, Reason.REFERRER_OF_DELETED})
+
+SAFETY_GUARD_PREFIX = "safety guard: "
+
+
+class ImageDecision(BaseModel):
+    """The verdict on one image, with the reason as a code and as a sentence."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    digest: str
+    tags: tuple[str, ...] = ()
+    kind: ImageKind
+    size_bytes: int = 0
+    pushed_at: datetime
+    action: Action
+    reason: Reason
+    detail: str
+    # The graph, as the planner saw it (needed to order deletions).
+    subject: str | None = None
+    manifests: tuple[str, ...] = ()
+    is_index: bool = False
+
+    @property
+    def is_referrer(self) -> bool:
+        return self.subject is not None
+
+
+def _count(decisions: Iterable[ImageDecision]) -> tuple[int, int]:
+    items = list(decisions)
+    return len(items), sum(d.size_bytes for d in items)
+
+
+class RepositoryPlan(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    repository: str
+    rule: str
+    now: datetime
+    cutoff: datetime
+    decisions: list[ImageDecision] = Field(default_factory=list)
+    # Decisions the final safety pass had to turn into keep (expected empty).
+    safety_corrections: list[str] = Field(default_factory=list)
+
+    def deleted(self) -> list[ImageDecision]:
+        return [d for d in self.decisions if d.action is Action.DELETE]
+
+    def kept(self) -> list[ImageDecision]:
+        return [d for d in self.decisions if d.action is Action.KEEP]
+
+    def to_delete(self) -> list[str]:
+        """Digests to delete: referrers first, then indexes, then other images.
+
+        Whatever the group, an index comes before its children (ECR refuses to
+        delete an image an index still references) and a referrer before its
+        subject.
+        """
+        deleted = {d.digest: (position, d) for position, d in enumerate(self.deleted())}
+
+        def key(digest: str) -> tuple[int, int]:
+            position, decision = deleted[digest]
+            if decision.is_referrer:
+                group = 0
+            elif decision.is_index or decision.manifests:
+                group = 1
+            else:
+                group = 2
+            return group, position
+
+        after: dict[str, list[str]] = {digest: [] for digest in deleted}
+        waiting: dict[str, int] = dict.fromkeys(deleted, 0)
+        for digest, (_, decision) in deleted.items():
+            successors = [c for c in decision.manifests if c in deleted and c != digest]
+            if decision.subject in deleted and decision.subject != digest:
+                successors.append(decision.subject)
+            for successor in dict.fromkeys(successors):
+                after[digest].append(successor)
+                waiting[successor] += 1
+
+        ready = [(key(d), d) for d, count in waiting.items() if count == 0]
+        heapq.heapify(ready)
+        ordered: list[str] = []
+        done: set[str] = set()
+        while len(ordered) < len(deleted):
+            if not ready:
+                # A cycle (impossible with content-addressed digests): break it
+                # at the first remaining image.
+                stuck = min((d for d in deleted if d not in done), key=key)
+                waiting[stuck] = 0
+                ready.append((key(stuck), stuck))
+            _, digest = heapq.heappop(ready)
+            if digest in done:
+                continue
+            done.add(digest)
+            ordered.append(digest)
+            for successor in after[digest]:
+                if successor in done:
+                    continue
+                waiting[successor] -= 1
+                if waiting[successor] == 0:
+                    heapq.heappush(ready, (key(successor), successor))
+        return ordered
+
+    def totals(self) -> dict[str, dict[str, int]]:
+        """Counts and summed sizes as ecrm shows them ("expired" = to delete).
+
+        Sizes are plain sums, indexes included, as in ecrm's table; see
+        :meth:`bytes_reclaimed` for the honest number.
+        """
+        result = {}
+        for name, decisions in (
+            ("total", self.decisions),
+            ("expired", self.deleted()),
+            ("keep", self.kept()),
+        ):
+            count, size = _count(decisions)
+            result[name] = {"count": count, "bytes": size}
+        return result
+
+    def rows_by_kind(self) -> list[dict[str, Any]]:
+        """One row per kind present, in ImageKind order: the report table."""
+        rows = []
+        for kind in ImageKind:
+            of_kind = [d for d in self.decisions if d.kind is kind]
+            if not of_kind:
+                continue
+            rows.append(
+                {
+                    "kind": kind,
+                    "total": _count(of_kind),
+                    "expired": _count(d for d in of_kind if d.action is Action.DELETE),
+                    "keep": _count(d for d in of_kind if d.action is Action.KEEP),
+                }
+            )
+        return rows
+
+    def bytes_reclaimed(self) -> int:
+        """Summed size of the deleted images that are not indexes.
+
+        An index's size is the max of its children's, so counting it would count
+        the same blobs twice. (Layers shared with kept images are not freed
+        either, so this is an upper bound.)
+        """
+        return sum(d.size_bytes for d in self.deleted() if not (d.is_index or d.manifests))
+
+
+# ---------------------------------------------------------------------------
+# planning
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _day(value: datetime) -> str:
+    return f"{value:%Y-%m-%d}"
+
+
+def _users(users: Sequence[str]) -> str:
+    return ", ".join(users) if users else "an unnamed user"
+
+
+def referrer_subject_from_tags(tags: Iterable[str]) -> str | None:
+    """``sha256:<hex>`` for a ``sha256-<hex>[.sig|.att|.sbom]`` tag, else None."""
+    subjects = sorted(
+        f"sha256:{match.group(1)}"
+        for match in (_REFERRER_TAG_RE.fullmatch(tag) for tag in tags)
+        if match
+    )
+    return subjects[0] if subjects else None
+
+
+def _merge_duplicates(images: Sequence[ImageRecord]) -> dict[str, ImageRecord]:
+    """One record per digest. Duplicates merge to the safer side, independently
+    of input order: union of tags and children, latest push, any non-ACTIVE status."""
+    by_digest: dict[str, list[ImageRecord]] = {}
+    for image in images:
+        by_digest.setdefault(image.digest, []).append(image)
+    merged: dict[str, ImageRecord] = {}
+    for digest, copies in by_digest.items():
+        if len(copies) == 1:
+            merged[digest] = copies[0]
+            continue
+        ordered = sorted(
+            copies, key=lambda r: (_utc(r.pushed_at), r.model_dump_json()), reverse=True
+        )
+        base = ordered[0]
+        statuses = sorted({r.status for r in ordered if r.status != ACTIVE})
+        merged[digest] = base.model_copy(
+            update={
+                "tags": tuple(dict.fromkeys(t for r in ordered for t in r.tags)),
+                "manifests": tuple(dict.fromkeys(m for r in ordered for m in r.manifests)),
+                "subject": next((r.subject for r in ordered if r.subject), None),
+                "status": statuses[0] if statuses else ACTIVE,
+            }
+        )
+    return merged
+
+
+class _Graph:
+    def __init__(self, records: dict[str, ImageRecord]) -> None:
+        self.records = records
+        # Newest push first, ties by digest: the order of every pass.
+        self.order = sorted(sorted(records), key=lambda d: _utc(records[d].pushed_at), reverse=True)
+        self.subject: dict[str, str | None] = {}
+        self.children: dict[str, list[str]] = {}
+        self.parents: dict[str, list[str]] = {d: [] for d in self.order}
+        self.referrers: dict[str, list[str]] = {d: [] for d in self.order}
+        for digest in self.order:
+            record = records[digest]
+            subject = record.subject or referrer_subject_from_tags(record.tags)
+            self.subject[digest] = subject
+            self.children[digest] = [
+                c for c in dict.fromkeys(record.manifests) if c in records and c != digest
+            ]
+        for digest in self.order:
+            for child in self.children[digest]:
+                self.parents[child].append(digest)
+            subject = self.subject[digest]
+            if subject in records and subject != digest:
+                self.referrers[subject].append(digest)
+
+    def kind(self, digest: str) -> ImageKind:
+        record = self.records[digest]
+        kind = record.kind
+        from_tag = record.subject is None and self.subject[digest] is not None
+        if from_tag and kind is not ImageKind.SOCI_INDEX:
+            return ImageKind.REFERRER
+        return kind
+
+
+def _in_use(digest: str, tags: Iterable[str], usage: RepositoryUsage) -> tuple[Reason, str] | None:
+    if digest in usage.digests:
+        return Reason.IN_USE_DIGEST, f"in use by {_users(usage.digests[digest])}"
+    for tag in tags:
+        if tag in usage.tags:
+            return Reason.IN_USE_TAG, f"tag '{tag}' in use by {_users(usage.tags[tag])}"
+    return None
+
+
+def _keep_tag(tags: Iterable[str], rule: KeepRule) -> tuple[Reason, str] | None:
+    for tag in tags:
+        if rule.keeps_tag(tag):
+            return Reason.KEEP_TAG_PATTERN, f"tag '{tag}' matches keep_tag_patterns"
+    return None
+
+
+def _decide(
+    graph: _Graph, rule: KeepRule, usage: RepositoryUsage, cutoff: datetime
+) -> dict[str, tuple[Action, Reason, str]]:
+    records = graph.records
+    kept: dict[str, tuple[Reason, str]] = {}
+
+    def keep_from(roots: Iterable[str]) -> None:
+        """Keep the children and referrers of ``roots``, transitively."""
+        queue = deque(roots)
+        while queue:
+            digest = queue.popleft()
+            for child in graph.children[digest]:
+                if child not in kept:
+                    kept[child] = (Reason.CHILD_OF_KEPT_INDEX, f"child of kept index {digest}")
+                    queue.append(child)
+            for referrer in graph.referrers[digest]:
+                if referrer not in kept:
+                    kept[referrer] = (Reason.REFERRER_OF_KEPT, f"referrer of kept {digest}")
+                    queue.append(referrer)
+
+    # 1. In use (by digest or tag), and every index containing an in-use image.
+    for digest in graph.order:
+        found = _in_use(digest, records[digest].tags, usage)
+        if found:
+            kept[digest] = found
+    queue = deque(d for d in graph.order if d in kept)
+    while queue:
+        digest = queue.popleft()
+        for parent in graph.parents[digest]:
+            if parent not in kept:
+                kept[parent] = (
+                    Reason.INDEX_OF_IN_USE_CHILD,
+                    f"index of in-use child {digest}",
+                )
+                queue.append(parent)
+
+    # 2. Kept whatever their age: keep_tag_patterns, archived, artifacts.
+    for digest in graph.order:
+        if digest in kept:
+            continue
+        record = records[digest]
+        found = _keep_tag(record.tags, rule)
+        if found:
+            kept[digest] = found
+        elif record.status != ACTIVE:
+            kept[digest] = (
+                Reason.ARCHIVED_NOT_DELETED,
+                f"status {record.status}: archived images are not deleted",
+            )
+        elif graph.subject[digest] is None and record.kind is ImageKind.ARTIFACT:
+            kept[digest] = (
+                Reason.ARTIFACT,
+                f"artifact ({record.artifact_media_type}) never deleted",
+            )
+    keep_from([d for d in graph.order if d in kept])
+
+    # 3. Not expired (referrers are never judged by their own age).
+    for digest in graph.order:
+        record = records[digest]
+        if digest in kept or graph.subject[digest] is not None:
+            continue
+        pushed_at = _utc(record.pushed_at)
+        if pushed_at > cutoff:
+            kept[digest] = (
+                Reason.NOT_EXPIRED,
+                f"pushed {_day(pushed_at)}, not expired (cutoff {_day(cutoff)})",
+            )
+            keep_from([digest])
+
+    # 4. keep_count: the newest expired tagged images not kept otherwise.
+    keep_count = max(0, rule.keep_count)
+    counter = 0
+    for digest in graph.order:
+        record = records[digest]
+        if digest in kept or graph.subject[digest] is not None or not record.tags:
+            continue
+        counter += 1
+        if counter > keep_count:
+            break
+        kept[digest] = (Reason.KEEP_COUNT, f"keep_count slot {counter} of {keep_count}")
+        keep_from([digest])
+
+    # 5. Everything else goes.
+    result: dict[str, tuple[Action, Reason, str]] = {}
+    for digest in graph.order:
+        if digest in kept:
+            reason, detail = kept[digest]
+            result[digest] = (Action.KEEP, reason, detail)
+            continue
+        subject = graph.subject[digest]
+        if subject is None:
+            pushed_at = _utc(records[digest].pushed_at)
+            result[digest] = (
+                Action.DELETE,
+                Reason.EXPIRED,
+                f"expired, not in use (pushed {_day(pushed_at)}, cutoff {_day(cutoff)})",
+            )
+        elif subject in records:
+            result[digest] = (
+                Action.DELETE,
+                Reason.REFERRER_OF_DELETED,
+                f"referrer of deleted {subject}",
+            )
+        else:
+            result[digest] = (
+                Action.DELETE,
+                Reason.ORPHAN_REFERRER,
+                f"orphan referrer (subject {subject} not in repository)",
+            )
+    return result
+
+
+def enforce_safety(
+    decisions: Sequence[ImageDecision], usage: RepositoryUsage, rule: KeepRule
+) -> tuple[list[ImageDecision], list[str]]:
+    """Turn back into KEEP any DELETE that would remove an image in use (by
+    digest or tag), with a tag matching keep_tag_patterns, a child of a kept
+    index or a referrer of a kept subject; repeat until nothing changes.
+
+    Returns the corrected decisions (same order) and one line per correction.
+    :func:`plan_repository` runs it last; on a correct plan it changes nothing.
+    """
+    result = list(decisions)
+    parents: dict[str, list[str]] = {}
+    for decision in result:
+        for child in decision.manifests:
+            if child != decision.digest:
+                parents.setdefault(child, []).append(decision.digest)
+
+    corrections: list[str] = []
+    changed = True
+    while changed:
+        changed = False
+        kept = {d.digest for d in result if d.action is Action.KEEP}
+        for i, decision in enumerate(result):
+            if decision.action is not Action.DELETE:
+                continue
+            found = _in_use(decision.digest, decision.tags, usage) or _keep_tag(decision.tags, rule)
+            if found is None:
+                kept_parent = next((p for p in parents.get(decision.digest, ()) if p in kept), None)
+                if kept_parent is not None:
+                    found = (Reason.CHILD_OF_KEPT_INDEX, f"child of kept index {kept_parent}")
+                elif decision.subject in kept:
+                    found = (Reason.REFERRER_OF_KEPT, f"referrer of kept {decision.subject}")
+            if found is None:
+                continue
+            reason, detail = found
+            corrections.append(f"{decision.digest}: {decision.reason} -> keep ({reason}: {detail})")
+            result[i] = decision.model_copy(
+                update={
+                    "action": Action.KEEP,
+                    "reason": reason,
+                    "detail": SAFETY_GUARD_PREFIX + detail,
+                }
+            )
+            kept.add(decision.digest)
+            changed = True
+    return result, corrections
+
+
+def plan_repository(
+    repository: str,
+    images: Sequence[ImageRecord],
+    rule: KeepRule,
+    usage: RepositoryUsage,
+    now: datetime,
+) -> RepositoryPlan:
+    """Decide keep or delete for every image of ``repository``."""
+    now = _utc(now)
+    cutoff = now - rule.expires_after
+    records = _merge_duplicates(images)
+    graph = _Graph(records)
+    verdicts = _decide(graph, rule, usage, cutoff)
+
+    decisions = []
+    for digest in graph.order:
+        record = records[digest]
+        action, reason, detail = verdicts[digest]
+        decisions.append(
+            ImageDecision(
+                digest=digest,
+                tags=record.tags,
+                kind=graph.kind(digest),
+                size_bytes=record.size_bytes,
+                pushed_at=_utc(record.pushed_at),
+                action=action,
+                reason=reason,
+                detail=detail,
+                subject=graph.subject[digest],
+                manifests=record.manifests,
+                is_index=record.is_index,
+            )
+        )
+    decisions, corrections = enforce_safety(decisions, usage, rule)
+    return RepositoryPlan(
+        repository=repository,
+        rule=rule.label,
+        now=now,
+        cutoff=cutoff,
+        decisions=decisions,
+        safety_corrections=corrections,
+    )

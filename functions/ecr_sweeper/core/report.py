@@ -1,0 +1,196 @@
+"""Per-repository results and the run report: pure data and rendering, no AWS."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+from tabulate import tabulate
+
+from ecr_sweeper.core.sizes import format_cell, format_size
+
+
+class Count(BaseModel):
+    count: int = 0
+    bytes: int = 0
+
+
+class KindRow(BaseModel):
+    """One row of ecrm's table: a repository and an image TYPE."""
+
+    kind: str
+    total: Count
+    expired: Count
+    keep: Count
+
+
+class ImageAction(BaseModel):
+    """An image the run deleted (or would delete, in a dry run), or skipped, and why."""
+
+    digest: str
+    tags: list[str] = Field(default_factory=list)
+    kind: str
+    size_bytes: int = 0
+    pushed_at: datetime | None = None
+    reason: str
+    detail: str = ""
+
+
+class RepositoryResult(BaseModel):
+    """What the deleter did for one repository (runs/<name>/results/<repo>.json)."""
+
+    repository: str
+    rule: str
+    dry_run: bool
+    status: str  # "ok" or "failed"
+    rows: list[KindRow]
+    planned: list[ImageAction] = Field(default_factory=list)
+    deleted: list[str] = Field(default_factory=list)
+    already_gone: list[str] = Field(default_factory=list)
+    skipped: list[ImageAction] = Field(default_factory=list)
+    failures: list[dict[str, str]] = Field(default_factory=list)
+    bytes_reclaimed: int = 0
+
+
+class RepositoryLine(BaseModel):
+    repository: str
+    status: str
+    rows: list[KindRow] = Field(default_factory=list)
+    deleted: int = 0
+    bytes_reclaimed: int = 0
+
+
+class Report(BaseModel):
+    execution_name: str
+    dry_run: bool
+    now: datetime
+    repositories: list[RepositoryLine]
+    failed: list[str]
+    images_total: int
+    images_deleted: int
+    bytes_reclaimed: int
+    in_use_images: int
+
+
+def build_report(
+    execution_name: str,
+    dry_run: bool,
+    now: datetime,
+    repositories: list[str],
+    results: dict[str, RepositoryResult],
+    in_use_images: int,
+) -> Report:
+    """Combine every repository's result; a repository with no result did not finish."""
+    lines: list[RepositoryLine] = []
+    failed: list[str] = []
+    for name in repositories:
+        result = results.get(name)
+        if result is None:
+            failed.append(name)
+            lines.append(RepositoryLine(repository=name, status="failed: no result"))
+            continue
+        if result.status != "ok":
+            failed.append(name)
+        count = len(result.planned) if dry_run else len(result.deleted)
+        lines.append(
+            RepositoryLine(
+                repository=name,
+                status=result.status,
+                rows=result.rows,
+                deleted=count,
+                bytes_reclaimed=result.bytes_reclaimed,
+            )
+        )
+    # Most bytes reclaimed first, as an operator reads it.
+    lines.sort(key=lambda line: (-line.bytes_reclaimed, line.repository))
+    return Report(
+        execution_name=execution_name,
+        dry_run=dry_run,
+        now=now,
+        repositories=lines,
+        failed=failed,
+        images_total=sum(row.total.count for line in lines for row in line.rows),
+        images_deleted=sum(line.deleted for line in lines),
+        bytes_reclaimed=sum(line.bytes_reclaimed for line in lines),
+        in_use_images=in_use_images,
+    )
+
+
+TABLE_HEADERS = ("REPOSITORY", "TYPE", "TOTAL", "EXPIRED", "KEEP")
+
+
+def table_rows(report: Report) -> list[tuple[str, str, str, str, str]]:
+    rows = []
+    for line in report.repositories:
+        for row in line.rows:
+            rows.append(
+                (
+                    line.repository,
+                    row.kind,
+                    format_cell(row.total.count, row.total.bytes),
+                    format_cell(row.expired.count, row.expired.bytes, negative=True),
+                    format_cell(row.keep.count, row.keep.bytes),
+                )
+            )
+    return rows
+
+
+def render_table(report: Report, tablefmt: str = "presto") -> str:
+    """ecrm's table: REPOSITORY | TYPE | TOTAL | EXPIRED | KEEP, cells `N (size)`."""
+    rows = table_rows(report)
+    if not rows:
+        return "(no repositories matched the config)"
+    return tabulate(rows, headers=TABLE_HEADERS, tablefmt=tablefmt, disable_numparse=True)
+
+
+def render_summary_line(report: Report) -> str:
+    verb = "would delete" if report.dry_run else "deleted"
+    return (
+        f"{'DRY RUN: ' if report.dry_run else ''}{verb} {report.images_deleted} images, "
+        f"{format_size(report.bytes_reclaimed)}, in {len(report.repositories)} repositories"
+        + (f"; {len(report.failed)} repositories FAILED: {', '.join(report.failed)}"
+           if report.failed else "")
+    )
+
+
+def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str:
+    mode = "dry run (nothing deleted)" if report.dry_run else "delete"
+    parts = [
+        f"# ecr-sweeper run {report.execution_name}",
+        "",
+        f"- mode: {mode}",
+        f"- time: {report.now.isoformat()}",
+        f"- images in use found by the scan: {report.in_use_images}",
+        f"- {render_summary_line(report)}",
+        "",
+        render_table(report, tablefmt="github"),
+        "",
+    ]
+    for line in report.repositories:
+        result = results.get(line.repository)
+        if result is None:
+            parts += [f"## {line.repository}", "", "FAILED: the repository did not finish.", ""]
+            continue
+        actions = result.planned
+        if not actions and not result.skipped and not result.failures:
+            continue
+        verb = "Would delete" if report.dry_run else "Deleted"
+        parts += [f"## {line.repository}", "", f"Rule: `{result.rule}`", ""]
+        if actions:
+            parts += [f"{verb}:", ""]
+            parts += [
+                f"- `{a.digest}` {', '.join(a.tags) or '(untagged)'} {a.kind}, "
+                f"{format_size(a.size_bytes)}: {a.detail or a.reason}"
+                for a in actions
+            ]
+            parts.append("")
+        if result.skipped:
+            parts += ["Skipped:", ""]
+            parts += [f"- `{a.digest}`: {a.detail or a.reason}" for a in result.skipped]
+            parts.append("")
+        if result.failures:
+            parts += ["Failures:", ""]
+            parts += [f"- `{f.get('digest')}`: {f.get('code')} {f.get('reason', '')}"
+                      for f in result.failures]
+            parts.append("")
+    return "\n".join(parts)

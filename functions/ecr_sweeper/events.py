@@ -1,0 +1,121 @@
+"""The payloads that travel through the state machine.
+
+Every model here is small and of fixed size whatever the number of images or
+repositories: the data itself lives in S3 (see run_store.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ecr_sweeper.core.report import Count
+from ecr_sweeper.errors import InvalidExecutionInput
+
+
+class ExecutionInput(BaseModel):
+    """What a user may pass when starting an execution. Anything else is refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    dry_run: bool | None = Field(
+        default=None, description="Override the stack's DryRun parameter for this run."
+    )
+
+
+def parse_execution_input(raw: Any) -> ExecutionInput:
+    """Validate the execution input; an execution started with no input is `{}`."""
+    if raw is None or raw == {}:
+        return ExecutionInput()
+    if not isinstance(raw, dict):
+        raise InvalidExecutionInput(
+            f"execution input must be a JSON object such as {{\"dry_run\": true}}, got {type(raw).__name__}"
+        )
+    try:
+        return ExecutionInput.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in error.errors()
+        )
+        raise InvalidExecutionInput(
+            f"invalid execution input: {problems} (allowed keys: dry_run)"
+        ) from error
+
+
+class ScanEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    execution_id: str
+    execution_name: str | None = None
+    input: Any = None
+
+    @property
+    def name(self) -> str:
+        # The execution ARN ends with its name; the context object's Name is the same.
+        return self.execution_name or self.execution_id.rsplit(":", 1)[-1]
+
+
+class RunContext(BaseModel):
+    """Everything a later step needs to find this run's data. Output of the in-use scan."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    execution_name: str
+    bucket: str
+    prefix: str
+    repositories_key: str
+    dry_run: bool
+    now: datetime
+    max_concurrency: int
+    repositories: int
+    in_use_images: int
+
+
+class RepositoryEvent(BaseModel):
+    """Input of the collector, evaluator and deleter: one Map item."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    repository: str
+    run: RunContext
+
+
+class SummaryEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    run: RunContext
+
+
+class CollectOutput(BaseModel):
+    repository: str
+    images: int
+
+
+class EvaluateOutput(BaseModel):
+    repository: str
+    total: Count
+    expired: Count
+    keep: Count
+
+
+class DeleteOutput(BaseModel):
+    repository: str
+    dry_run: bool
+    deleted: int
+    bytes_reclaimed: int
+    already_gone: int
+
+
+class SummaryOutput(BaseModel):
+    execution_name: str
+    dry_run: bool
+    repositories: int
+    repositories_failed: int
+    images_total: int
+    images_deleted: int
+    bytes_reclaimed: int
+    report_key: str
+    report_markdown_key: str
+    bucket: str

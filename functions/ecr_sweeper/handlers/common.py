@@ -1,0 +1,37 @@
+"""What every handler shares: the logger, the client factory and event parsing."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, TypeVar
+
+from aws_lambda_powertools import Logger
+from pydantic import BaseModel, ValidationError
+
+from ecr_sweeper.adapters.aws import client
+from ecr_sweeper.errors import InvalidExecutionInput
+
+logger = Logger(service="ecr-sweeper")
+E = TypeVar("E", bound=BaseModel)
+
+
+def parse_event(model: type[E], event: Any) -> E:
+    """A malformed event is a permanent error with a message, not a traceback."""
+    try:
+        return model.model_validate(event)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'event'}: {e['msg']}" for e in error.errors()
+        )
+        raise InvalidExecutionInput(f"malformed {model.__name__}: {problems}") from error
+
+
+def clients(service: str) -> Any:
+    return client(service)
+
+
+def env(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name, default)
+    if value is None:
+        raise InvalidExecutionInput(f"environment variable {name} is not set")
+    return value

@@ -1,0 +1,27 @@
+"""InUseScanFunction: the first step. Config, target repositories, the in-use set."""
+
+from typing import Any
+
+from ecr_sweeper import clock, steps
+from ecr_sweeper.events import ScanEvent, parse_execution_input
+from ecr_sweeper.handlers.common import clients, env, logger, parse_event
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    scan = parse_event(ScanEvent, event)
+    run_input = parse_execution_input(scan.input)
+    logger.append_keys(execution=scan.name)
+    run = steps.scan_in_use(
+        config_path=env("CONFIG_FILE"),
+        execution_name=scan.name,
+        dry_run_default=env("DRY_RUN_DEFAULT", "true").lower() != "false",
+        dry_run_override=run_input.dry_run,
+        account_id=context.invoked_function_arn.split(":")[4],
+        region=env("AWS_REGION"),
+        bucket=env("RUN_BUCKET"),
+        now=clock.utcnow(),
+        max_concurrency=int(env("MAP_MAX_CONCURRENCY", "10")),
+        clients=clients,
+    )
+    return run.model_dump(mode="json")

@@ -1,0 +1,101 @@
+"""Run data in S3: the "claim check" that keeps every state payload small.
+
+Layout, under runs/<execution name>/:
+    config.json            the validated config, as the in-use scan read it
+    in-use.json            every image in use (core.in_use.InUseSet)
+    repositories.json      the Map's items: [{"repository": name}, ...]
+    images/<repo>.json     the collector's output
+    plans/<repo>.json      the evaluator's plan (every image, keep or delete, and why)
+    results/<repo>.json    what the deleter did
+    report.json, report.md the summary
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ValidationError
+
+from ecr_sweeper.adapters.aws import classify, client
+from ecr_sweeper.errors import RunDataError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class RunStore:
+    def __init__(self, bucket: str, prefix: str, s3: Any | None = None) -> None:
+        self.bucket = bucket
+        self.prefix = prefix.rstrip("/")
+        self._s3 = s3 or client("s3")
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}/{name}"
+
+    def put_text(self, name: str, text: str, content_type: str = "application/json") -> str:
+        key = self.key(name)
+        try:
+            self._s3.put_object(
+                Bucket=self.bucket, Key=key, Body=text.encode(), ContentType=content_type
+            )
+        except ClientError as error:
+            raise classify(error, f"writing s3://{self.bucket}/{key}") from error
+        return key
+
+    def put_model(self, name: str, model: BaseModel) -> str:
+        return self.put_text(name, model.model_dump_json())
+
+    def put_json(self, name: str, data: Any) -> str:
+        return self.put_text(name, json.dumps(data, separators=(",", ":"), default=str))
+
+    def get_text(self, name: str) -> str:
+        key = self.key(name)
+        try:
+            body = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+                raise RunDataError(f"s3://{self.bucket}/{key} does not exist") from error
+            raise classify(error, f"reading s3://{self.bucket}/{key}") from error
+        return body.decode()
+
+    def exists(self, name: str) -> bool:
+        try:
+            self._s3.head_object(Bucket=self.bucket, Key=self.key(name))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404", "NotFound"}:
+                return False
+            raise classify(error, f"checking s3://{self.bucket}/{self.key(name)}") from error
+        return True
+
+    def get_model(self, name: str, model: type[M]) -> M:
+        text = self.get_text(name)
+        try:
+            return model.model_validate_json(text)
+        except ValidationError as error:
+            raise RunDataError(f"s3://{self.bucket}/{self.key(name)} is malformed: {error}") from error
+
+    def get_json(self, name: str) -> Any:
+        text = self.get_text(name)
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise RunDataError(f"s3://{self.bucket}/{self.key(name)} is not JSON: {error}") from error
+
+    def list_names(self, sub_prefix: str) -> list[str]:
+        """Names (relative to the run prefix) of every object under sub_prefix."""
+        start = self.key(sub_prefix)
+        names: list[str] = []
+        try:
+            for page in self._s3.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=start
+            ):
+                names.extend(obj["Key"][len(self.prefix) + 1 :] for obj in page.get("Contents", []))
+        except ClientError as error:
+            raise classify(error, f"listing s3://{self.bucket}/{start}") from error
+        return names
+
+
+def repository_file(folder: str, repository: str) -> str:
+    """S3 name of a per-repository file. Repository names may contain '/', which S3 keeps."""
+    return f"{folder}/{repository}.json"

@@ -1,0 +1,257 @@
+"""The five steps of the workflow, each a function of its inputs and the AWS clients.
+
+Handlers call these; so can a local command. The decisions themselves are in
+core/ (pure); these functions only fetch data, call the core and store results.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from ecr_sweeper.adapters import ecr as ecr_api
+from ecr_sweeper.adapters.ecs import collect_ecs_usage
+from ecr_sweeper.adapters.lambda_functions import collect_lambda_usage
+from ecr_sweeper.core.config import Config, RepositoryRule, load_config_file
+from ecr_sweeper.core.images import ImageKind, RepositoryImages
+from ecr_sweeper.core.in_use import InUseBuilder, InUseSet
+from ecr_sweeper.core.policy import Action, RepositoryPlan, plan_repository
+from ecr_sweeper.core.report import (
+    Count,
+    ImageAction,
+    KindRow,
+    Report,
+    RepositoryResult,
+    build_report,
+    render_markdown,
+)
+from ecr_sweeper.errors import DeleteFailed, RepositoriesFailed, RunDataError
+from ecr_sweeper.events import (
+    CollectOutput,
+    DeleteOutput,
+    EvaluateOutput,
+    RunContext,
+    SummaryOutput,
+)
+from ecr_sweeper.run_store import RunStore, repository_file
+
+logger = Logger(service="ecr-sweeper")
+
+CONFIG_SNAPSHOT = "config.json"
+IN_USE = "in-use.json"
+REPOSITORIES = "repositories.json"
+
+
+def scan_in_use(
+    *,
+    config_path: str,
+    execution_name: str,
+    dry_run_default: bool,
+    dry_run_override: bool | None,
+    account_id: str,
+    region: str,
+    bucket: str,
+    now: datetime,
+    max_concurrency: int,
+    clients: Any,
+) -> RunContext:
+    """Step 1. Fails (and so fails the run) on a bad config or any unreadable source."""
+    config = load_config_file(config_path)  # first: a bad config stops the run here
+    for warning in config.warnings:
+        logger.warning(warning)
+    store = RunStore(bucket, f"runs/{execution_name}", clients("s3"))
+
+    targets = [
+        name
+        for name in ecr_api.list_repository_names(clients("ecr"))
+        if config.rule_for_repository(name) is not None
+    ]
+    builder = InUseBuilder(account_id=account_id, region=region)
+    collect_ecs_usage(clients("ecs"), config, builder)
+    collect_lambda_usage(clients("lambda"), config, builder)
+    in_use = builder.build()
+
+    store.put_json(CONFIG_SNAPSHOT, config.model_dump(mode="json"))
+    store.put_model(IN_USE, in_use)
+    repositories_key = store.put_json(REPOSITORIES, [{"repository": name} for name in targets])
+    logger.info(
+        "in-use scan done",
+        extra={"repositories": len(targets), "in_use_images": in_use.image_count(),
+               "sources": in_use.sources, "ignored": in_use.ignored},
+    )
+    return RunContext(
+        execution_name=execution_name,
+        bucket=bucket,
+        prefix=store.prefix,
+        repositories_key=repositories_key,
+        dry_run=dry_run_default if dry_run_override is None else dry_run_override,
+        now=now,
+        max_concurrency=max_concurrency,
+        repositories=len(targets),
+        in_use_images=in_use.image_count(),
+    )
+
+
+def _store(run: RunContext, clients: Any) -> RunStore:
+    return RunStore(run.bucket, run.prefix, clients("s3"))
+
+
+def _rule(store: RunStore, repository: str) -> RepositoryRule:
+    config = Config.model_validate(store.get_json(CONFIG_SNAPSHOT))
+    rule = config.rule_for_repository(repository)
+    if rule is None:
+        raise RunDataError(f"no repository rule matches {repository!r} in this run's config")
+    return rule
+
+
+def collect_repository(repository: str, run: RunContext, clients: Any) -> CollectOutput:
+    """Step 2a. Every image of the repository, as ECR reports it, to S3."""
+    images = ecr_api.describe_all_images(clients("ecr"), repository)
+    _store(run, clients).put_model(
+        repository_file("images", repository),
+        RepositoryImages(repository=repository, images=images),
+    )
+    return CollectOutput(repository=repository, images=len(images))
+
+
+def evaluate_repository(repository: str, run: RunContext, clients: Any) -> EvaluateOutput:
+    """Step 2b. Keep or delete each image, and why, against the in-use set."""
+    store = _store(run, clients)
+    rule = _rule(store, repository)
+    in_use = store.get_model(IN_USE, InUseSet)
+    images = store.get_model(repository_file("images", repository), RepositoryImages)
+    plan = plan_repository(repository, images.images, rule, in_use.usage_for(repository), run.now)
+    store.put_model(repository_file("plans", repository), plan)
+    totals = plan.totals()
+    return EvaluateOutput(
+        repository=repository,
+        total=Count(**totals["total"]),
+        expired=Count(**totals["expired"]),
+        keep=Count(**totals["keep"]),
+    )
+
+
+def kind_rows(plan: RepositoryPlan) -> list[KindRow]:
+    rows = []
+    for row in plan.rows_by_kind():
+        total, expired, keep = row["total"], row["expired"], row["keep"]
+        rows.append(
+            KindRow(
+                kind=str(row["kind"]),
+                total=Count(count=total[0], bytes=total[1]),
+                expired=Count(count=expired[0], bytes=expired[1]),
+                keep=Count(count=keep[0], bytes=keep[1]),
+            )
+        )
+    return rows
+
+
+def delete_repository(repository: str, run: RunContext, clients: Any) -> DeleteOutput:
+    """Step 2c. Delete what the plan says (nothing in a dry run) and record it."""
+    store = _store(run, clients)
+    plan = store.get_model(repository_file("plans", repository), RepositoryPlan)
+    usage = store.get_model(IN_USE, InUseSet).usage_for(repository)
+    decisions = {d.digest: d for d in plan.decisions}
+
+    planned: list[ImageAction] = []
+    skipped: list[ImageAction] = []
+    for digest in plan.to_delete():
+        decision = decisions[digest]
+        action = ImageAction(
+            digest=digest, tags=list(decision.tags), kind=str(decision.kind),
+            size_bytes=decision.size_bytes, pushed_at=decision.pushed_at,
+            reason=decision.reason, detail=decision.detail,
+        )
+        # Last line of defence, independent of the policy code: never send an
+        # in-use digest or tag to BatchDeleteImage.
+        in_use_tags = [t for t in decision.tags if t in usage.tags]
+        if decision.action is not Action.DELETE or digest in usage.digests or in_use_tags:
+            logger.error("refusing to delete an image in use", extra={"digest": digest})
+            skipped.append(action.model_copy(update={"reason": "in_use_guard",
+                                                     "detail": "in use: refused by the deleter"}))
+            continue
+        planned.append(action)
+
+    deleted: list[str] = []
+    already_gone: list[str] = []
+    failures: list[dict[str, str]] = []
+    if not run.dry_run and planned:
+        outcome = ecr_api.delete_images(clients("ecr"), repository, [a.digest for a in planned])
+        deleted, already_gone = outcome.deleted, outcome.already_gone
+        failures = [{"digest": d, "code": c, "reason": r} for d, c, r in outcome.failures]
+
+    # An index's size is the largest of its children: counting it would count blobs twice.
+    sizes = {a.digest: a.size_bytes for a in planned if a.kind != ImageKind.INDEX}
+    done = {a.digest for a in planned} if run.dry_run else set(deleted)
+    result = RepositoryResult(
+        repository=repository,
+        rule=plan.rule,
+        dry_run=run.dry_run,
+        status="failed" if failures else "ok",
+        rows=kind_rows(plan),
+        planned=planned,
+        deleted=deleted,
+        already_gone=already_gone,
+        skipped=skipped,
+        failures=failures,
+        bytes_reclaimed=sum(sizes.get(d, 0) for d in done),
+    )
+    store.put_model(repository_file("results", repository), result)
+    logger.info(
+        f"{'Would delete' if run.dry_run else 'Deleted'} {len(done)} images on {repository}",
+        extra={"repository": repository, "dry_run": run.dry_run},
+    )
+    if failures:
+        raise DeleteFailed(
+            f"{repository}: {len(failures)} images could not be deleted, first: "
+            f"{failures[0]['digest']} {failures[0]['code']} {failures[0]['reason']}"
+        )
+    return DeleteOutput(
+        repository=repository, dry_run=run.dry_run, deleted=len(done),
+        bytes_reclaimed=result.bytes_reclaimed, already_gone=len(already_gone),
+    )
+
+
+def summarize_run(run: RunContext, clients: Any) -> tuple[SummaryOutput, Report]:
+    """Step 3. The report; fails the run if any repository did not finish."""
+    store = _store(run, clients)
+    repositories = [item["repository"] for item in store.get_json(REPOSITORIES)]
+    available = set(store.list_names("results/"))
+    wanted = [n for n in repositories if repository_file("results", n) in available]
+    with ThreadPoolExecutor(max_workers=min(16, os.cpu_count() or 4)) as pool:
+        loaded = pool.map(
+            lambda n: store.get_model(repository_file("results", n), RepositoryResult), wanted
+        )
+        results = {r.repository: r for r in loaded}
+    report = build_report(
+        run.execution_name, run.dry_run, run.now, repositories, results, run.in_use_images
+    )
+    report_key = store.put_model("report.json", report)
+    markdown_key = store.put_text(
+        "report.md", render_markdown(report, results), content_type="text/markdown"
+    )
+    if report.failed:
+        raise RepositoriesFailed(
+            f"{len(report.failed)} of {len(repositories)} repositories failed: "
+            f"{', '.join(report.failed[:10])}{' ...' if len(report.failed) > 10 else ''}; "
+            f"report: s3://{run.bucket}/{markdown_key}"
+        )
+    return (
+        SummaryOutput(
+            execution_name=run.execution_name,
+            dry_run=run.dry_run,
+            repositories=len(repositories),
+            repositories_failed=0,
+            images_total=report.images_total,
+            images_deleted=report.images_deleted,
+            bytes_reclaimed=report.bytes_reclaimed,
+            report_key=report_key,
+            report_markdown_key=markdown_key,
+            bucket=run.bucket,
+        ),
+        report,
+    )

@@ -1,0 +1,75 @@
+"""python -m sweeper_emulator run --inventory FILE [--config FILE] [--input JSON] [--result FILE]"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from sweeper_emulator.emulator import Emulator
+from sweeper_emulator.inventory import load_inventory
+
+
+@click.group()
+def main() -> None:
+    """Run ecr-sweeper's real workflow on a local emulated AWS account (moto)."""
+
+
+@main.command()
+@click.option("--inventory", "inventory_path", required=True, type=click.Path(exists=True),
+              help="The account to emulate (see docs/emulator.md).")
+@click.option("--config", "config_path", type=click.Path(exists=True),
+              help="An ecrm.yaml to use instead of the one the template ships (config/ecrm.yaml).")
+@click.option("--input", "execution_input", help='Execution input, e.g. \'{"dry_run": false}\'.')
+@click.option("--result", "result_path", type=click.Path(), help="Write the result JSON here.")
+@click.option("--parameter", "parameters", multiple=True, metavar="KEY=VALUE",
+              help="Override a template parameter (repeatable).")
+@click.option("--verbose", is_flag=True, help="Show the handlers' logs.")
+def run(inventory_path: str, config_path: str | None, execution_input: str | None,
+        result_path: str | None, parameters: tuple[str, ...], verbose: bool) -> None:
+    """Deploy the stack on moto, load the inventory, run one execution. Exit 0 iff SUCCEEDED."""
+    try:
+        inventory = load_inventory(inventory_path)
+    except Exception as error:  # pydantic/JSON errors: say what is wrong, no traceback
+        raise click.ClickException(f"{inventory_path}: {error}") from error
+    overrides = dict(p.split("=", 1) for p in parameters)
+    with Emulator(inventory, config_file=Path(config_path) if config_path else None,
+                  parameters=overrides, verbose=verbose) as emulator:
+        result = emulator.run(execution_input)
+        report = _report_text(emulator, result)
+    if result_path:
+        Path(result_path).write_text(json.dumps(result, indent=2, default=str) + "\n")
+    click.echo(report)
+    sys.exit(0 if result["status"] == "SUCCEEDED" else 1)
+
+
+def _report_text(emulator: Emulator, result: dict) -> str:
+    """The ecrm-style table from the run's own report, then what ECR now holds."""
+    from ecr_sweeper.core.report import Report, render_summary_line, render_table
+
+    name = result["execution_arn"].rsplit(":", 1)[-1]
+    lines = [f"execution {name}: {result['status']}"]
+    try:
+        report = Report.model_validate_json(emulator.read_run_file(name, "report.json"))
+    except Exception:
+        report = None
+    if report is not None:
+        lines += ["", render_table(report), "", render_summary_line(report)]
+    deleted = {r: v["deleted"] for r, v in result["repositories"].items() if v["deleted"]}
+    if deleted:
+        lines.append("")
+        for repository, digests in deleted.items():
+            lines.append(f"Deleted {len(digests)} images on {repository}:")
+            lines += [f"  {digest}" for digest in digests]
+    elif report is not None and not report.dry_run:
+        lines += ["", "Nothing was deleted."]
+    if result["status"] != "SUCCEEDED":
+        lines += ["", f"error: {result.get('error')}", f"cause: {result.get('cause')}"]
+        lines += [f"notification: {n['subject']}\n{n['message']}" for n in result["notifications"]]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

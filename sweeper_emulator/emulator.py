@@ -1,0 +1,202 @@
+"""One emulated run, end to end: deploy, load the inventory, execute, read back the result."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto import mock_aws
+from moto.sns.models import sns_backends
+from moto.stepfunctions.parser.asl.eval.event import event_manager
+
+from sweeper_emulator import ecr_model, faults, runtime, sources
+from sweeper_emulator.inventory import Inventory
+
+MOCK_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
+TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+class PayloadMeter:
+    """The largest state input or output in every history, the children's included.
+
+    moto gives a Distributed Map's child executions their own event managers and
+    no API to read their histories, so this watches every event as it is added.
+    """
+
+    def __init__(self) -> None:
+        self.largest = 0
+        self._lock = threading.Lock()
+
+    def observe(self, details: Any) -> None:
+        for size in _payload_sizes(details):
+            with self._lock:
+                self.largest = max(self.largest, size)
+
+
+def _payload_sizes(value: Any) -> list[int]:
+    sizes: list[int] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("input", "output") and isinstance(item, str):
+                sizes.append(len(item.encode()))
+            else:
+                sizes.extend(_payload_sizes(item))
+    return sizes
+
+
+METER = PayloadMeter()
+_original_add_event = event_manager.EventManager.add_event
+
+
+def _add_event(self: Any, context: Any, event_type: Any, event_details: Any = None,
+               *args: Any, **kwargs: Any) -> int:
+    if event_details:
+        METER.observe(event_details)
+    return _original_add_event(self, context, event_type, event_details, *args, **kwargs)
+
+
+def _install_everything(inventory: Inventory, verbose: bool, measure_memory: bool) -> None:
+    event_manager.EventManager.add_event = _add_event
+    ecr_model.install()
+    faults.install()
+    overrides = {} if verbose else {"POWERTOOLS_LOG_LEVEL": "WARNING"}
+    runtime.install(overrides, measure_memory=measure_memory)
+    import ecr_sweeper.clock  # the handlers' package, importable once CodeUri is on sys.path
+
+    ecr_sweeper.clock.utcnow = lambda: inventory.now
+
+
+class Emulator:
+    """A mocked account with the stack deployed and an inventory loaded.
+
+    Use as a context manager; `run()` may be called several times (e.g. a dry
+    run, then a deleting run, on the same account).
+    """
+
+    def __init__(
+        self,
+        inventory: Inventory,
+        *,
+        config_file: Path | None = None,
+        parameters: dict[str, str] | None = None,
+        verbose: bool = False,
+        measure_memory: bool = False,
+        root: Path = runtime.ROOT,
+    ) -> None:
+        self.inventory = inventory
+        self._config_file = config_file
+        self._parameters = parameters
+        self._verbose = verbose
+        self._measure_memory = measure_memory
+        self._root = root
+        self._mock = mock_aws(config=MOCK_CONFIG)
+        self._saved_env: dict[str, str] = {}
+        self.stack: runtime.Stack | None = None
+
+    def __enter__(self) -> Emulator:
+        self._saved_env = dict(os.environ)
+        # Never let an emulated run reach a real account.
+        os.environ.update({
+            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": self.inventory.region,
+            "MOTO_ACCOUNT_ID": self.inventory.account_id, "MOTO_LAMBDA_STUB_ECR": "TRUE",
+        })
+        os.environ.pop("AWS_PROFILE", None)
+        self._mock.start()
+        import sys
+
+        sys.path.insert(0, str(self._root / "functions"))
+        _install_everything(self.inventory, self._verbose, self._measure_memory)
+        self.stack = runtime.deploy(
+            self.inventory.account_id, self.inventory.region, root=self._root,
+            parameters=self._parameters, config_file=self._config_file,
+        )
+        ecr_model.load_repositories(self.inventory)
+        sources.load_ecs(self.inventory)
+        sources.load_lambda(self.inventory)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._mock.stop()
+        os.environ.clear()
+        os.environ.update(self._saved_env)
+
+    @property
+    def session(self) -> boto3.Session:
+        return boto3.Session(region_name=self.inventory.region)
+
+    def run(self, execution_input: str | None = None, *, name: str | None = None,
+            timeout_s: float = 1800) -> dict[str, Any]:
+        """Start an execution, wait for it, and return the result (see docs/emulator.md)."""
+        assert self.stack is not None, "use the Emulator as a context manager"
+        faults.CALLS.reset(self.inventory.faults)
+        METER.largest = 0
+        before = {r.name: set(ecr_model.remaining_digests(
+            self.inventory.account_id, self.inventory.region, r.name))
+            for r in self.inventory.repositories}
+        topic = sns_backends[self.inventory.account_id][self.inventory.region].topics[
+            self.stack.topic_arn]
+        notifications_before = len(topic.sent_notifications)
+
+        sfn = self.session.client("stepfunctions")
+        arguments: dict[str, Any] = {
+            "stateMachineArn": self.stack.state_machine_arn,
+            "name": name or f"run-{uuid.uuid4().hex[:12]}",
+        }
+        if execution_input is not None:
+            arguments["input"] = execution_input
+        started = time.monotonic()
+        execution_arn = sfn.start_execution(**arguments)["executionArn"]
+        while True:
+            description = sfn.describe_execution(executionArn=execution_arn)
+            if description["status"] in TERMINAL:
+                break
+            if time.monotonic() - started > timeout_s:
+                raise TimeoutError(f"execution {execution_arn} still running after {timeout_s}s")
+            time.sleep(0.05)
+        wall = time.monotonic() - started
+
+        history: list[dict[str, Any]] = []
+        for page in sfn.get_paginator("get_execution_history").paginate(
+            executionArn=execution_arn
+        ):
+            history.extend(page["events"])
+        repositories = {}
+        for repo, digests in before.items():
+            remaining = ecr_model.remaining_digests(
+                self.inventory.account_id, self.inventory.region, repo)
+            repositories[repo] = {
+                "deleted": sorted(digests - set(remaining)),
+                "remaining": sorted(remaining),
+            }
+        notifications = [
+            {"subject": subject, "message": message}
+            for (_id, message, subject, *_rest) in topic.sent_notifications[notifications_before:]
+        ]
+        output = json.loads(description["output"]) if description.get("output") else None
+        return {
+            "status": description["status"],
+            "execution_arn": execution_arn,
+            "output": output,
+            "error": description.get("error"),
+            "cause": description.get("cause"),
+            "repositories": repositories,
+            "notifications": notifications,
+            "api_calls": dict(sorted(faults.CALLS.calls.items())),
+            "history_events": len(history),
+            "max_state_payload_bytes": METER.largest,
+            "wall_seconds": round(wall, 3),
+        }
+
+    def read_run_file(self, execution_name: str, name: str) -> str:
+        """A file the run wrote under runs/<execution>/ in the run bucket."""
+        assert self.stack is not None
+        body = self.session.client("s3").get_object(
+            Bucket=self.stack.bucket, Key=f"runs/{execution_name}/{name}")["Body"]
+        return body.read().decode()

@@ -1,0 +1,138 @@
+"""The inventory file: an example account, loaded into moto.
+
+See docs/emulator.md for the format. Names and meanings follow the product's
+brief; extensions are documented there.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class InventoryImage(_Strict):
+    digest: str = Field(pattern=DIGEST_PATTERN)
+    tags: list[str] = Field(default_factory=list)
+    pushed_at: datetime
+    last_pulled_at: datetime | None = None
+    size_bytes: int = Field(default=0, ge=0)
+    media_type: str = "application/vnd.oci.image.manifest.v1+json"
+    artifact_media_type: str | None = "application/vnd.oci.image.config.v1+json"
+    manifests: list[str] = Field(default_factory=list)  # children of an image index
+    subject: str | None = None  # subject digest of a referrer
+    status: str = "ACTIVE"
+
+
+class InventoryRepository(_Strict):
+    name: str
+    tags: dict[str, str] = Field(default_factory=dict)
+    images: list[InventoryImage] = Field(default_factory=list)
+
+
+class Deployment(_Strict):
+    status: str = "PRIMARY"
+    task_definition: str  # family:revision
+
+
+class Service(_Strict):
+    name: str
+    deployments: list[Deployment] = Field(default_factory=list)
+
+
+class Container(_Strict):
+    image: str
+    image_digest: str | None = None
+    name: str | None = None
+
+
+class Task(_Strict):
+    task_definition: str
+    desired_status: str = "RUNNING"
+    containers: list[Container] = Field(default_factory=list)
+
+
+class Cluster(_Strict):
+    name: str
+    services: list[Service] = Field(default_factory=list)
+    tasks: list[Task] = Field(default_factory=list)
+
+
+class TaskDefinition(_Strict):
+    family: str
+    revision: int = Field(ge=1)
+    status: str = "ACTIVE"
+    images: list[str] = Field(default_factory=list)
+
+
+class Ecs(_Strict):
+    clusters: list[Cluster] = Field(default_factory=list)
+    task_definitions: list[TaskDefinition] = Field(default_factory=list)
+
+
+class LambdaVersion(_Strict):
+    version: str
+    image_uri: str
+    resolved_image_uri: str | None = None
+
+
+class LambdaAlias(_Strict):
+    name: str
+    version: str
+    additional_versions: dict[str, float] = Field(default_factory=dict)
+
+
+class LambdaFunction(_Strict):
+    name: str
+    versions: list[LambdaVersion]
+    aliases: list[LambdaAlias] = Field(default_factory=list)
+
+
+class Lambda(_Strict):
+    functions: list[LambdaFunction] = Field(default_factory=list)
+
+
+class Fault(_Strict):
+    operation: str  # "service:Operation", e.g. "ecs:ListServices"
+    error: str  # the AWS error code, e.g. "ThrottlingException"
+    times: int | None = None  # fail the first N calls; None: every call
+    message: str = "injected by the emulator"
+    status: int | None = None  # HTTP status; default 400 (500 for *Internal*/*Unavailable*)
+
+    @field_validator("operation")
+    @classmethod
+    def _has_service(cls, value: str) -> str:
+        if ":" not in value:
+            raise ValueError("operation must look like 'ecs:ListServices'")
+        return value
+
+
+class Inventory(_Strict):
+    account_id: str = Field(default="123456789012", pattern=r"^\d{12}$")
+    region: str = "ap-northeast-1"
+    now: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    repositories: list[InventoryRepository] = Field(default_factory=list)
+    ecs: Ecs = Field(default_factory=Ecs)
+    lambda_: Lambda = Field(default_factory=Lambda, alias="lambda")
+    faults: list[Fault] = Field(default_factory=list)
+
+    @property
+    def registry(self) -> str:
+        return f"{self.account_id}.dkr.ecr.{self.region}.amazonaws.com"
+
+
+def load_inventory(path: Path | str) -> Inventory:
+    return Inventory.model_validate(json.loads(Path(path).read_text()))
+
+
+def inventory_from_dict(data: dict[str, Any]) -> Inventory:
+    return Inventory.model_validate(data)

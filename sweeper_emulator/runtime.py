@@ -1,0 +1,260 @@
+"""Deploy template.yaml onto moto and run every Lambda invocation in-process.
+
+moto's Lambda would run code in Docker; `install()` replaces that with a call of
+the real handler, in this process, with the function's environment from the
+template, against the same mocked account.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import threading
+import traceback
+import tracemalloc
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto.awslambda.models import LambdaFunction
+
+from sweeper_emulator import faults
+from sweeper_emulator.template import Resolver, TemplateError, load_template
+
+ROOT = Path(__file__).resolve().parent.parent
+LAMBDA_ROLE_POLICY = json.dumps({
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                   "Action": "sts:AssumeRole"}],
+})
+
+
+@dataclass
+class DeployedFunction:
+    logical_id: str
+    name: str
+    arn: str
+    handler: str
+    code_dir: Path
+    environment: dict[str, str]
+    memory_mb: int
+    timeout_s: int
+    invocations: int = 0
+    peak_memory_bytes: int = 0
+
+
+@dataclass
+class Stack:
+    """The resources of one emulated deployment of template.yaml."""
+
+    name: str
+    account_id: str
+    region: str
+    parameters: dict[str, str]
+    bucket: str = ""
+    topic_arn: str = ""
+    state_machine_arn: str = ""
+    functions: dict[str, DeployedFunction] = field(default_factory=dict)  # by function name
+    definition: str = ""
+
+
+_REGISTRY: dict[str, DeployedFunction] = {}
+_LOCK = threading.RLock()  # handlers run one at a time: they share os.environ
+_ENV_OVERRIDES: dict[str, str] = {}
+_MEASURE = {"memory": False}  # tracemalloc slows Python down: only the benchmark turns it on
+
+
+class _Context:
+    """The parts of the Lambda context object the handlers and Powertools read."""
+
+    def __init__(self, fn: DeployedFunction) -> None:
+        self.function_name = fn.name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = fn.arn
+        self.memory_limit_in_mb = fn.memory_mb
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{fn.name}"
+        self.log_stream_name = "emulator"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
+_SESSIONS: dict[str, boto3.Session] = {}
+
+
+def _handler_session(region: str) -> boto3.Session:
+    """The functions' own credentials, as Lambda gives each function its role's: how the
+    emulator tells the product's API calls from its own. One session, reused, as a warm
+    Lambda container would."""
+    if region not in _SESSIONS:
+        _SESSIONS[region] = boto3.Session(
+            aws_access_key_id=faults.HANDLER_ACCESS_KEY,
+            aws_secret_access_key="emulated",
+            aws_session_token="emulated",
+            region_name=region,
+        )
+    return _SESSIONS[region]
+
+
+def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+    fn = _REGISTRY.get(self.function_name)
+    if fn is None:
+        return json.dumps({"errorType": "ResourceNotFound",
+                           "errorMessage": f"{self.function_name} is not an emulated function"}), True, ""
+    payload = json.loads(event) if isinstance(event, str | bytes) else (event or {})
+    module_name, function_name = fn.handler.rsplit(".", 1)
+    with _LOCK:
+        saved = dict(os.environ)
+        os.environ.update(fn.environment)
+        os.environ.update(_ENV_OVERRIDES)
+        os.environ.update({
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_LAMBDA_FUNCTION_NAME": fn.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
+        })
+        saved_session = boto3.DEFAULT_SESSION
+        boto3.DEFAULT_SESSION = _handler_session(self.region)
+        if _MEASURE["memory"]:
+            tracemalloc.start()
+        try:
+            if str(fn.code_dir) not in sys.path:
+                sys.path.insert(0, str(fn.code_dir))
+            handler = getattr(importlib.import_module(module_name), function_name)
+            result = handler(payload, _Context(fn))
+            return json.dumps(result), False, ""
+        except Exception as error:  # the Lambda runtime turns any exception into this payload
+            return json.dumps({
+                "errorType": type(error).__name__,
+                "errorMessage": str(error),
+                "stackTrace": traceback.format_exception(error)[-5:],
+            }), True, ""
+        finally:
+            if _MEASURE["memory"]:
+                _, peak = tracemalloc.get_traced_memory()
+                tracemalloc.stop()
+                fn.peak_memory_bytes = max(fn.peak_memory_bytes, peak)
+            fn.invocations += 1
+            boto3.DEFAULT_SESSION = saved_session
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+def install(env_overrides: dict[str, str] | None = None, measure_memory: bool = False) -> None:
+    LambdaFunction._invoke_lambda = _invoke_in_process
+    _MEASURE["memory"] = measure_memory
+    _ENV_OVERRIDES.clear()
+    _ENV_OVERRIDES.update(env_overrides or {})
+
+
+def deploy(
+    account_id: str,
+    region: str,
+    *,
+    root: Path = ROOT,
+    stack_name: str = "ecr-sweeper",
+    parameters: dict[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Stack:
+    """Create the template's bucket, topic, functions and state machine in the mocked account."""
+    template = load_template(root / "template.yaml")
+    values = {
+        name: str(spec.get("Default", ""))
+        for name, spec in template.get("Parameters", {}).items()
+    }
+    unknown = set(parameters or {}) - set(values)
+    if unknown:
+        raise TemplateError(f"unknown template parameters: {', '.join(sorted(unknown))}")
+    values.update(parameters or {})
+    resolver = Resolver(
+        parameters=values,
+        pseudo={"AWS::Region": region, "AWS::AccountId": account_id, "AWS::Partition": "aws",
+                "AWS::StackName": stack_name, "AWS::URLSuffix": "amazonaws.com",
+                "AWS::NoValue": ""},
+    )
+    for name, expression in template.get("Conditions", {}).items():
+        resolver.conditions[name] = resolver.condition(expression)
+    resources: dict[str, Any] = template["Resources"]
+    stack = Stack(stack_name, account_id, region, values)
+    session = boto3.Session(region_name=region)
+
+    def of_type(kind: str) -> dict[str, Any]:
+        return {k: v for k, v in resources.items() if v["Type"] == kind}
+
+    s3 = session.client("s3")
+    for logical in of_type("AWS::S3::Bucket"):
+        stack.bucket = f"{stack_name}-{logical}-{uuid.uuid4().hex[:8]}".lower()
+        s3.create_bucket(Bucket=stack.bucket,
+                         CreateBucketConfiguration={"LocationConstraint": region})
+        resolver.refs[logical] = stack.bucket
+        resolver.attributes[(logical, "Arn")] = f"arn:aws:s3:::{stack.bucket}"
+    sns = session.client("sns")
+    for logical in of_type("AWS::SNS::Topic"):
+        stack.topic_arn = sns.create_topic(Name=f"{stack_name}-{logical}")["TopicArn"]
+        resolver.refs[logical] = stack.topic_arn
+        resolver.attributes[(logical, "TopicName")] = f"{stack_name}-{logical}"
+    layer_dirs: dict[str, Path] = {}
+    for logical, spec in of_type("AWS::Serverless::LayerVersion").items():
+        layer_dirs[logical] = root / spec["Properties"]["ContentUri"]
+        resolver.refs[logical] = f"arn:aws:lambda:{region}:{account_id}:layer:{logical}:1"
+
+    iam = session.client("iam")
+    role_arn = iam.create_role(RoleName=f"{stack_name}-emulated",
+                               AssumeRolePolicyDocument=LAMBDA_ROLE_POLICY)["Role"]["Arn"]
+    lam = session.client("lambda")
+    globals_ = template.get("Globals", {}).get("Function", {})
+    for logical, spec in of_type("AWS::Serverless::Function").items():
+        props = {**globals_, **spec["Properties"]}
+        environment = {
+            **globals_.get("Environment", {}).get("Variables", {}),
+            **spec["Properties"].get("Environment", {}).get("Variables", {}),
+        }
+        env = {k: str(resolver.resolve(v)) for k, v in environment.items()}
+        # A layer's files are under /opt in Lambda: point at the layer's source folder.
+        for layer in props.get("Layers", []):
+            layer_id = layer.get("Ref") if isinstance(layer, dict) else None
+            if layer_id in layer_dirs:
+                for key, value in env.items():
+                    if value.startswith("/opt/"):
+                        env[key] = str(layer_dirs[layer_id] / value[len("/opt/"):])
+        if config_file is not None and "CONFIG_FILE" in env:
+            env["CONFIG_FILE"] = str(Path(config_file).resolve())
+        name = f"{stack_name}-{logical}"
+        arn = lam.create_function(
+            FunctionName=name, Runtime=str(props.get("Runtime", "python3.13")), Role=role_arn,
+            Handler=props["Handler"], Code={"ZipFile": b"emulated"},
+            Timeout=int(props.get("Timeout", 3)), MemorySize=int(props.get("MemorySize", 128)),
+        )["FunctionArn"]
+        fn = DeployedFunction(
+            logical_id=logical, name=name, arn=arn, handler=props["Handler"],
+            code_dir=root / props.get("CodeUri", "."), environment=env,
+            memory_mb=int(props.get("MemorySize", 128)), timeout_s=int(props.get("Timeout", 3)),
+        )
+        stack.functions[name] = fn
+        _REGISTRY[name] = fn
+        resolver.refs[logical] = name
+        resolver.attributes[(logical, "Arn")] = arn
+
+    sfn = session.client("stepfunctions")
+    machines = of_type("AWS::Serverless::StateMachine")
+    if len(machines) != 1:
+        raise TemplateError("the emulator expects exactly one AWS::Serverless::StateMachine")
+    (logical, spec), = machines.items()
+    props = spec["Properties"]
+    definition = (root / props["DefinitionUri"]).read_text()
+    for key, value in props.get("DefinitionSubstitutions", {}).items():
+        definition = definition.replace("${" + key + "}", str(resolver.resolve(value)))
+    if "${" in definition:
+        start = definition.index("${")
+        raise TemplateError(f"unsubstituted placeholder {definition[start:start + 40]!r}")
+    stack.definition = definition
+    name = resolver.resolve(props.get("Name", f"{stack_name}-{logical}"))
+    stack.state_machine_arn = sfn.create_state_machine(
+        name=name, definition=definition, roleArn=role_arn,
+    )["stateMachineArn"]
+    return stack

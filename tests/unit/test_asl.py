@@ -1,0 +1,332 @@
+"""The state machine definition (statemachine/sweep.asl.json).
+
+`sam validate --lint` never sees the definition (DefinitionUri is a file), so it is linted
+here on its own: cfn-lint's rule E3601 on a synthetic AWS::StepFunctions::StateMachine.
+cfn-lint does not check Next targets, so the transitions are checked here too.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import ManualArgs, lint
+from samtranslator.yaml_helper import yaml_parse
+
+ROOT = Path(__file__).resolve().parents[2]
+ASL_PATH = ROOT / "statemachine" / "sweep.asl.json"
+TEMPLATE = ROOT / "template.yaml"
+
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+LAMBDA_TRANSIENT = {
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+}
+# Realistic values for a substituted copy of the definition.
+REAL_VALUES = {
+    "InUseScanFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:scan",
+    "CollectorFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:collect",
+    "EvaluatorFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:evaluate",
+    "DeleterFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:delete",
+    "SummaryFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:summarize",
+    "NotificationTopicArn": "arn:aws:sns:us-east-1:123456789012:ecr-sweeper",
+    "RunBucketName": "ecr-sweeper-runbucket-abc123",
+    "Region": "us-east-1",
+    "ChildExecutionType": "STANDARD",
+}
+
+
+@pytest.fixture(scope="module")
+def asl_text() -> str:
+    return ASL_PATH.read_text()
+
+
+@pytest.fixture(scope="module")
+def asl(asl_text: str) -> dict[str, Any]:
+    return json.loads(asl_text)
+
+
+@pytest.fixture(scope="module")
+def state_machine() -> dict[str, Any]:
+    return yaml_parse(TEMPLATE.read_text())["Resources"]["StateMachine"]["Properties"]
+
+
+@pytest.fixture(scope="module")
+def substitutions(state_machine: dict[str, Any]) -> dict[str, Any]:
+    return state_machine["DefinitionSubstitutions"]
+
+
+def _states(definition: dict[str, Any], path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every state, nested ones (Map ItemProcessor/Iterator, Parallel Branches) included."""
+    for name, state in definition["States"].items():
+        yield f"{path}{name}", state
+        for key in ("ItemProcessor", "Iterator"):
+            if key in state:
+                yield from _states(state[key], f"{path}{name}/")
+        for i, branch in enumerate(state.get("Branches", [])):
+            yield from _states(branch, f"{path}{name}[{i}]/")
+
+
+def _scopes(definition: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The definition and every nested state machine (each has its own StartAt/States)."""
+    yield definition
+    for state in definition["States"].values():
+        for key in ("ItemProcessor", "Iterator"):
+            if key in state:
+                yield from _scopes(state[key])
+        for branch in state.get("Branches", []):
+            yield from _scopes(branch)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every key and string value in a JSON document."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, str):
+        yield value
+
+
+def _keys(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _keys(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _keys(item)
+
+
+def _lint(definition: dict[str, Any], substitutions: dict[str, str] | None) -> list[Any]:
+    properties: dict[str, Any] = {
+        "Definition": definition,
+        "RoleArn": "arn:aws:iam::123456789012:role/ecr-sweeper-sweep",
+    }
+    if substitutions:
+        properties["DefinitionSubstitutions"] = substitutions
+    template = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {
+            "StateMachine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": properties}
+        },
+    }
+    return lint(
+        json.dumps(template),
+        config=ManualArgs(regions=["us-east-1"], include_checks=["I"]),
+    )
+
+
+def _dummy_substitutions(asl_text: str) -> dict[str, str]:
+    return {name: f"dummy-{name}" for name in PLACEHOLDER.findall(asl_text)}
+
+
+def _transition_errors(definition: dict[str, Any]) -> list[str]:
+    """Targets that are not states of the same scope, and states that cannot be reached."""
+    errors: list[str] = []
+    for scope in _scopes(definition):
+        states = scope["States"]
+        edges: dict[str, set[str]] = {}
+        for name, state in states.items():
+            targets = {state["Next"]} if "Next" in state else set()
+            targets |= {choice["Next"] for choice in state.get("Choices", [])}
+            targets |= {catcher["Next"] for catcher in state.get("Catch", [])}
+            if "Default" in state:
+                targets.add(state["Default"])
+            edges[name] = targets
+            errors += [f"{name} -> {t}: no such state" for t in sorted(targets - set(states))]
+            terminal = state["Type"] in ("Succeed", "Fail", "Choice") or state.get("End") is True
+            if not terminal and "Next" not in state:
+                errors.append(f"{name}: neither Next nor End")
+        seen, todo = set(), [scope["StartAt"]]
+        while todo:
+            name = todo.pop()
+            if name in seen or name not in states:
+                continue
+            seen.add(name)
+            todo += sorted(edges[name])
+        errors += [f"{name}: unreachable" for name in sorted(set(states) - seen)]
+    return errors
+
+
+# ---------------------------------------------------------------- placeholders
+
+
+def test_every_placeholder_is_substituted_and_every_substitution_used(
+    asl_text: str, substitutions: dict[str, Any]
+) -> None:
+    used = set(PLACEHOLDER.findall(asl_text))
+    assert used == set(substitutions)
+    assert used == set(REAL_VALUES)
+
+
+def test_state_machine_reads_this_file(state_machine: dict[str, Any]) -> None:
+    assert ROOT / state_machine["DefinitionUri"] == ASL_PATH
+
+
+# ---------------------------------------------------------------- cfn-lint (E3601)
+
+
+def test_cfn_lint_accepts_the_definition(asl: dict[str, Any], asl_text: str) -> None:
+    matches = _lint(asl, _dummy_substitutions(asl_text))
+    assert not matches, [str(m) for m in matches]
+
+
+def test_cfn_lint_accepts_the_substituted_definition(asl_text: str) -> None:
+    text = asl_text
+    for name, value in REAL_VALUES.items():
+        text = text.replace("${" + name + "}", value)
+    assert "${" not in text
+    matches = _lint(json.loads(text), None)
+    assert not matches, [str(m) for m in matches]
+
+
+def _start_at_nowhere(definition: dict[str, Any]) -> None:
+    definition["States"]["SweepRepositories"]["ItemProcessor"]["StartAt"] = "Nowhere"
+
+
+def _unknown_field(definition: dict[str, Any]) -> None:
+    definition["States"]["Summarize"]["ResultPaths"] = "$.summary"
+
+
+def _neither_next_nor_end(definition: dict[str, Any]) -> None:
+    del definition["States"]["Summarize"]["Next"]
+
+
+def _task_without_resource(definition: dict[str, Any]) -> None:
+    del definition["States"]["ScanInUse"]["Resource"]
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [_start_at_nowhere, _unknown_field, _neither_next_nor_end, _task_without_resource],
+)
+def test_cfn_lint_catches_a_broken_definition(
+    asl: dict[str, Any], asl_text: str, breakage: Any
+) -> None:
+    broken = copy.deepcopy(asl)
+    breakage(broken)
+    matches = _lint(broken, _dummy_substitutions(asl_text))
+    assert any(m.rule.id == "E3601" for m in matches), [str(m) for m in matches]
+
+
+# ---------------------------------------------------------------- transitions
+
+
+def test_every_transition_targets_a_state_and_every_state_is_reachable(
+    asl: dict[str, Any],
+) -> None:
+    assert _transition_errors(asl) == []
+
+
+def test_transition_check_catches_a_next_pointing_nowhere(asl: dict[str, Any]) -> None:
+    # cfn-lint does not check Next targets: the check above does.
+    broken = copy.deepcopy(asl)
+    broken["States"]["SweepRepositories"]["ItemProcessor"]["States"]["Collect"]["Next"] = "Nope"
+    errors = _transition_errors(broken)
+    assert "Collect -> Nope: no such state" in errors
+    assert "Evaluate: unreachable" in errors
+
+
+# ---------------------------------------------------------------- what the emulator can run
+
+
+def test_jsonpath_only_no_jsonata_assign_or_variables(asl: dict[str, Any]) -> None:
+    keys = set(_keys(asl))
+    assert not keys & {"QueryLanguage", "Assign", "Arguments", "Output", "Items"}
+    for text in _strings(asl):
+        assert not text.startswith("{%"), f"JSONata expression: {text!r}"
+        # `$.path`, `$$.Context` and `${Placeholder}` are fine; `$name` is a variable.
+        assert not re.search(r"\$[A-Za-z_]", text), f"variable reference: {text!r}"
+
+
+# ---------------------------------------------------------------- error handling
+
+
+def test_every_lambda_task_retries_transient_errors_and_catches_all(
+    asl: dict[str, Any],
+) -> None:
+    tasks = {
+        path: state
+        for path, state in _states(asl)
+        if state["Type"] == "Task" and state.get("Resource") == LAMBDA_INVOKE
+    }
+    assert {path.rsplit("/", 1)[-1] for path in tasks} == {
+        "ScanInUse",
+        "Collect",
+        "Evaluate",
+        "Delete",
+        "Summarize",
+    }
+    for path, task in tasks.items():
+        retriers = [r for r in task.get("Retry", []) if set(r["ErrorEquals"]) >= LAMBDA_TRANSIENT]
+        assert retriers, f"{path}: no Retry on the transient Lambda errors"
+        for retrier in retriers:
+            assert retrier.get("MaxDelaySeconds"), path
+            assert retrier.get("JitterStrategy") == "FULL", path
+            assert retrier.get("MaxAttempts", 3) >= 2, path
+        assert any(c["ErrorEquals"] == ["States.ALL"] for c in task.get("Catch", [])), path
+
+
+def test_every_task_is_caught(asl: dict[str, Any]) -> None:
+    for path, state in _states(asl):
+        if state["Type"] in ("Task", "Map"):
+            assert any("States.ALL" in c["ErrorEquals"] for c in state.get("Catch", [])), path
+
+
+# ---------------------------------------------------------------- the Distributed Map
+
+
+def test_the_map_is_distributed_reads_s3_and_writes_map_results(asl: dict[str, Any]) -> None:
+    maps = [state for _, state in _states(asl) if state["Type"] == "Map"]
+    assert len(maps) == 1
+    (sweep,) = maps
+    assert sweep["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
+    assert sweep["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] == "${ChildExecutionType}"
+    assert sweep["ItemReader"]["Resource"] == "arn:aws:states:::s3:getObject"
+    assert sweep["ItemReader"]["ReaderConfig"]["InputType"] == "JSON"
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,40}", sweep["Label"])
+    writer = sweep["ResultWriter"]
+    assert writer["Resource"] == "arn:aws:states:::s3:putObject"
+    # The state machine role grants ResultWriter access to map-results/* only.
+    assert writer["Parameters"] == {"Bucket": "${RunBucketName}", "Prefix": "map-results"}
+
+
+def test_the_role_covers_what_the_definition_calls(
+    asl: dict[str, Any], state_machine: dict[str, Any]
+) -> None:
+    statements = {s["Sid"]: s for s in state_machine["Policies"][0]["Statement"]}
+    resources = {state["Resource"] for _, state in _states(asl) if state["Type"] == "Task"} | {
+        state["ItemReader"]["Resource"] for _, state in _states(asl) if "ItemReader" in state
+    }
+    needs = {
+        "arn:aws:states:::lambda:invoke": ("InvokeFunctions", "lambda:InvokeFunction"),
+        "arn:aws:states:::sns:publish": ("Notify", "sns:Publish"),
+        "arn:aws:states:::s3:getObject": ("ItemReader", "s3:GetObject"),
+    }
+    assert resources <= set(needs)
+    for resource in resources:
+        sid, action = needs[resource]
+        assert action in statements[sid]["Action"], resource
+    invoked = {
+        state["Parameters"]["FunctionName"]
+        for _, state in _states(asl)
+        if state.get("Resource") == LAMBDA_INVOKE
+    }
+    granted = {
+        "${" + r["Fn::GetAtt"][0] + "Arn}"
+        for r in statements["InvokeFunctions"]["Resource"]
+        if "Fn::GetAtt" in r
+    }
+    assert invoked == granted
