@@ -18,25 +18,49 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--inventory", "inventory_path", required=True, type=click.Path(exists=True),
-              help="The account to emulate (see docs/emulator.md).")
-@click.option("--config", "config_path", type=click.Path(exists=True),
-              help="An ecrm.yaml to use instead of the one the template ships (config/ecrm.yaml).")
-@click.option("--input", "execution_input", help='Execution input, e.g. \'{"dry_run": false}\'.')
+@click.option(
+    "--inventory",
+    "inventory_path",
+    required=True,
+    type=click.Path(exists=True),
+    help="The account to emulate (see docs/emulator.md).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True),
+    help="An ecrm.yaml to use instead of the one the template ships (config/ecrm.yaml).",
+)
+@click.option("--input", "execution_input", help="Execution input, e.g. '{\"dry_run\": false}'.")
 @click.option("--result", "result_path", type=click.Path(), help="Write the result JSON here.")
-@click.option("--parameter", "parameters", multiple=True, metavar="KEY=VALUE",
-              help="Override a template parameter (repeatable).")
+@click.option(
+    "--parameter",
+    "parameters",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a template parameter (repeatable).",
+)
 @click.option("--verbose", is_flag=True, help="Show the handlers' logs.")
-def run(inventory_path: str, config_path: str | None, execution_input: str | None,
-        result_path: str | None, parameters: tuple[str, ...], verbose: bool) -> None:
+def run(
+    inventory_path: str,
+    config_path: str | None,
+    execution_input: str | None,
+    result_path: str | None,
+    parameters: tuple[str, ...],
+    verbose: bool,
+) -> None:
     """Deploy the stack on moto, load the inventory, run one execution. Exit 0 iff SUCCEEDED."""
     try:
         inventory = load_inventory(inventory_path)
     except Exception as error:  # pydantic/JSON errors: say what is wrong, no traceback
         raise click.ClickException(f"{inventory_path}: {error}") from error
     overrides = dict(p.split("=", 1) for p in parameters)
-    with Emulator(inventory, config_file=Path(config_path) if config_path else None,
-                  parameters=overrides, verbose=verbose) as emulator:
+    with Emulator(
+        inventory,
+        config_file=Path(config_path) if config_path else None,
+        parameters=overrides,
+        verbose=verbose,
+    ) as emulator:
         result = emulator.run(execution_input)
         report = _report_text(emulator, result)
     if result_path:

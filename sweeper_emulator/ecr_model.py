@@ -33,8 +33,11 @@ class EmulatedImage(ecr_models.Image):
                 "schemaVersion": 2,
                 "mediaType": spec.media_type,
                 "manifests": [
-                    {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d,
-                     "size": 1000}
+                    {
+                        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                        "digest": d,
+                        "size": 1000,
+                    }
                     for d in spec.manifests
                 ],
             }
@@ -42,8 +45,11 @@ class EmulatedImage(ecr_models.Image):
             manifest = {
                 "schemaVersion": 2,
                 "mediaType": spec.media_type,
-                "config": {"mediaType": spec.artifact_media_type, "size": spec.size_bytes,
-                           "digest": spec.digest},
+                "config": {
+                    "mediaType": spec.artifact_media_type,
+                    "size": spec.size_bytes,
+                    "digest": spec.digest,
+                },
                 "layers": [],
             }
             if spec.subject:
@@ -109,7 +115,8 @@ def _describe_images(self: ecr_responses.ECRResponse) -> ActionResult:
         # Like the real API: only ACTIVE images unless imageStatus says otherwise.
         image_status = wanted.get("imageStatus", "ACTIVE")
         images = [
-            i for i in images
+            i
+            for i in images
             if (tag_status == "ANY" or (tag_status == "TAGGED") == bool(i.image_tags))
             and (image_status == "ANY" or _status(i) == image_status)
         ]
@@ -153,11 +160,13 @@ def _batch_delete_image(
         }
         for image_id in image_ids:
             if image_id.get("imageDigest") in listed_by_staying_index:
-                refused.append({
-                    "imageId": {"imageDigest": image_id["imageDigest"]},
-                    "failureCode": "ImageReferencedByManifestList",
-                    "failureReason": "Requested image is referenced by an image index",
-                })
+                refused.append(
+                    {
+                        "imageId": {"imageDigest": image_id["imageDigest"]},
+                        "failureCode": "ImageReferencedByManifestList",
+                        "failureReason": "Requested image is referenced by an image index",
+                    }
+                )
             else:
                 allowed.append(image_id)
     else:
@@ -165,14 +174,16 @@ def _batch_delete_image(
     before = {i.image_digest: list(i.image_tags) for i in repo.images} if repo else {}
     response = (
         _original_batch_delete(self, repository_name, registry_id, allowed)
-        if allowed else {"imageIds": [], "failures": []}
+        if allowed
+        else {"imageIds": [], "failures": []}
     )
     # moto lists deleted images by tag only, so untagged ones vanish from the answer;
     # ECR lists every deleted image, by digest (and tag).
     after = {i.image_digest for i in repo.images} if repo else set()
     response["imageIds"] = [
         {"imageDigest": digest, **({"imageTag": tags[0]} if tags else {})}
-        for digest, tags in before.items() if digest not in after
+        for digest, tags in before.items()
+        if digest not in after
     ]
     response["failures"] = refused + response["failures"]
     return response

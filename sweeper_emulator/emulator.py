@@ -54,14 +54,45 @@ METER = PayloadMeter()
 _original_add_event = event_manager.EventManager.add_event
 
 
-def _add_event(self: Any, context: Any, event_type: Any, event_details: Any = None,
-               *args: Any, **kwargs: Any) -> int:
+def _add_event(
+    self: Any, context: Any, event_type: Any, event_details: Any = None, *args: Any, **kwargs: Any
+) -> int:
     if event_details:
         METER.observe(event_details)
     return _original_add_event(self, context, event_type, event_details, *args, **kwargs)
 
 
-def _install_everything(inventory: Inventory, verbose: bool, measure_memory: bool) -> None:
+class _ScaledTime:
+    """`time` for the modules that wait between retries, with waits scaled down.
+
+    Retry waits (botocore's backoff, the state machine's Retry intervals) are real
+    seconds; an emulated run compresses them so that a test of ten retries does not
+    take minutes. The number and order of attempts are unchanged.
+    """
+
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds * self.scale)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+def _scale_retry_waits(scale: float) -> None:
+    import botocore.endpoint
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    scaled = _ScaledTime(scale)
+    botocore.endpoint.time = scaled
+    retrier_decl.time = scaled
+
+
+def _install_everything(
+    inventory: Inventory, verbose: bool, measure_memory: bool, retry_wait_scale: float
+) -> None:
+    _scale_retry_waits(retry_wait_scale)
     event_manager.EventManager.add_event = _add_event
     ecr_model.install()
     faults.install()
@@ -87,6 +118,7 @@ class Emulator:
         parameters: dict[str, str] | None = None,
         verbose: bool = False,
         measure_memory: bool = False,
+        retry_wait_scale: float = 0.01,
         root: Path = runtime.ROOT,
     ) -> None:
         self.inventory = inventory
@@ -94,6 +126,7 @@ class Emulator:
         self._parameters = parameters
         self._verbose = verbose
         self._measure_memory = measure_memory
+        self._retry_wait_scale = retry_wait_scale
         self._root = root
         self._mock = mock_aws(config=MOCK_CONFIG)
         self._saved_env: dict[str, str] = {}
@@ -102,20 +135,30 @@ class Emulator:
     def __enter__(self) -> Emulator:
         self._saved_env = dict(os.environ)
         # Never let an emulated run reach a real account.
-        os.environ.update({
-            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": self.inventory.region,
-            "MOTO_ACCOUNT_ID": self.inventory.account_id, "MOTO_LAMBDA_STUB_ECR": "TRUE",
-        })
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_SESSION_TOKEN": "testing",
+                "AWS_DEFAULT_REGION": self.inventory.region,
+                "MOTO_ACCOUNT_ID": self.inventory.account_id,
+                "MOTO_LAMBDA_STUB_ECR": "TRUE",
+            }
+        )
         os.environ.pop("AWS_PROFILE", None)
         self._mock.start()
         import sys
 
         sys.path.insert(0, str(self._root / "functions"))
-        _install_everything(self.inventory, self._verbose, self._measure_memory)
+        _install_everything(
+            self.inventory, self._verbose, self._measure_memory, self._retry_wait_scale
+        )
         self.stack = runtime.deploy(
-            self.inventory.account_id, self.inventory.region, root=self._root,
-            parameters=self._parameters, config_file=self._config_file,
+            self.inventory.account_id,
+            self.inventory.region,
+            root=self._root,
+            parameters=self._parameters,
+            config_file=self._config_file,
         )
         ecr_model.load_repositories(self.inventory)
         sources.load_ecs(self.inventory)
@@ -123,6 +166,7 @@ class Emulator:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        _scale_retry_waits(1.0)
         self._mock.stop()
         os.environ.clear()
         os.environ.update(self._saved_env)
@@ -131,17 +175,28 @@ class Emulator:
     def session(self) -> boto3.Session:
         return boto3.Session(region_name=self.inventory.region)
 
-    def run(self, execution_input: str | None = None, *, name: str | None = None,
-            timeout_s: float = 1800) -> dict[str, Any]:
+    def run(
+        self,
+        execution_input: str | None = None,
+        *,
+        name: str | None = None,
+        timeout_s: float = 1800,
+    ) -> dict[str, Any]:
         """Start an execution, wait for it, and return the result (see docs/emulator.md)."""
         assert self.stack is not None, "use the Emulator as a context manager"
         faults.CALLS.reset(self.inventory.faults)
         METER.largest = 0
-        before = {r.name: set(ecr_model.remaining_digests(
-            self.inventory.account_id, self.inventory.region, r.name))
-            for r in self.inventory.repositories}
+        before = {
+            r.name: set(
+                ecr_model.remaining_digests(
+                    self.inventory.account_id, self.inventory.region, r.name
+                )
+            )
+            for r in self.inventory.repositories
+        }
         topic = sns_backends[self.inventory.account_id][self.inventory.region].topics[
-            self.stack.topic_arn]
+            self.stack.topic_arn
+        ]
         notifications_before = len(topic.sent_notifications)
 
         sfn = self.session.client("stepfunctions")
@@ -163,14 +218,13 @@ class Emulator:
         wall = time.monotonic() - started
 
         history: list[dict[str, Any]] = []
-        for page in sfn.get_paginator("get_execution_history").paginate(
-            executionArn=execution_arn
-        ):
+        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
             history.extend(page["events"])
         repositories = {}
         for repo, digests in before.items():
             remaining = ecr_model.remaining_digests(
-                self.inventory.account_id, self.inventory.region, repo)
+                self.inventory.account_id, self.inventory.region, repo
+            )
             repositories[repo] = {
                 "deleted": sorted(digests - set(remaining)),
                 "remaining": sorted(remaining),
@@ -198,5 +252,6 @@ class Emulator:
         """A file the run wrote under runs/<execution>/ in the run bucket."""
         assert self.stack is not None
         body = self.session.client("s3").get_object(
-            Bucket=self.stack.bucket, Key=f"runs/{execution_name}/{name}")["Body"]
+            Bucket=self.stack.bucket, Key=f"runs/{execution_name}/{name}"
+        )["Body"]
         return body.read().decode()

@@ -67,8 +67,13 @@ def _before_send(request: Any, event_name: str = "", **kwargs: Any) -> AWSRespon
     fault = CALLS.record(f"{parts[1]}:{parts[2]}")
     if fault is None:
         return None
-    status = fault.status or (500 if "Internal" in fault.error or "Unavailable" in fault.error
-                              else 400)
+    # botocore offers the request to every before-send handler, moto's included, and
+    # uses the first answer: point it nowhere so that moto does not also carry it out.
+    original_url = request.url
+    request.url = "https://fault-injected.invalid/"
+    status = fault.status or (
+        500 if "Internal" in fault.error or "Unavailable" in fault.error else 400
+    )
     body = json.dumps({"__type": fault.error, "message": fault.message}).encode()
     protocol = _PROTOCOLS.get(parts[1], "json")
     headers = {"x-amzn-ErrorType": fault.error, "Content-Type": "application/x-amz-json-1.1"}
@@ -78,7 +83,7 @@ def _before_send(request: Any, event_name: str = "", **kwargs: Any) -> AWSRespon
             f"</Error></ErrorResponse>"
         ).encode()
         headers = {"Content-Type": "text/xml"}
-    return AWSResponse(request.url, status, headers, _Raw(body))
+    return AWSResponse(original_url, status, headers, _Raw(body))
 
 
 # Services whose errors come back as XML; the rest of what the handlers call speak JSON.

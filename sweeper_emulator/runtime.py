@@ -26,11 +26,18 @@ from sweeper_emulator import faults
 from sweeper_emulator.template import Resolver, TemplateError, load_template
 
 ROOT = Path(__file__).resolve().parent.parent
-LAMBDA_ROLE_POLICY = json.dumps({
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                   "Action": "sts:AssumeRole"}],
-})
+LAMBDA_ROLE_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
 
 
 @dataclass
@@ -104,20 +111,30 @@ def _handler_session(region: str) -> boto3.Session:
 def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
     fn = _REGISTRY.get(self.function_name)
     if fn is None:
-        return json.dumps({"errorType": "ResourceNotFound",
-                           "errorMessage": f"{self.function_name} is not an emulated function"}), True, ""
+        return (
+            json.dumps(
+                {
+                    "errorType": "ResourceNotFound",
+                    "errorMessage": f"{self.function_name} is not an emulated function",
+                }
+            ),
+            True,
+            "",
+        )
     payload = json.loads(event) if isinstance(event, str | bytes) else (event or {})
     module_name, function_name = fn.handler.rsplit(".", 1)
     with _LOCK:
         saved = dict(os.environ)
         os.environ.update(fn.environment)
         os.environ.update(_ENV_OVERRIDES)
-        os.environ.update({
-            "AWS_REGION": self.region,
-            "AWS_DEFAULT_REGION": self.region,
-            "AWS_LAMBDA_FUNCTION_NAME": fn.name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
-        })
+        os.environ.update(
+            {
+                "AWS_REGION": self.region,
+                "AWS_DEFAULT_REGION": self.region,
+                "AWS_LAMBDA_FUNCTION_NAME": fn.name,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
+            }
+        )
         saved_session = boto3.DEFAULT_SESSION
         boto3.DEFAULT_SESSION = _handler_session(self.region)
         if _MEASURE["memory"]:
@@ -129,11 +146,17 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
             result = handler(payload, _Context(fn))
             return json.dumps(result), False, ""
         except Exception as error:  # the Lambda runtime turns any exception into this payload
-            return json.dumps({
-                "errorType": type(error).__name__,
-                "errorMessage": str(error),
-                "stackTrace": traceback.format_exception(error)[-5:],
-            }), True, ""
+            return (
+                json.dumps(
+                    {
+                        "errorType": type(error).__name__,
+                        "errorMessage": str(error),
+                        "stackTrace": traceback.format_exception(error)[-5:],
+                    }
+                ),
+                True,
+                "",
+            )
         finally:
             if _MEASURE["memory"]:
                 _, peak = tracemalloc.get_traced_memory()
@@ -164,8 +187,7 @@ def deploy(
     """Create the template's bucket, topic, functions and state machine in the mocked account."""
     template = load_template(root / "template.yaml")
     values = {
-        name: str(spec.get("Default", ""))
-        for name, spec in template.get("Parameters", {}).items()
+        name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()
     }
     unknown = set(parameters or {}) - set(values)
     if unknown:
@@ -173,9 +195,14 @@ def deploy(
     values.update(parameters or {})
     resolver = Resolver(
         parameters=values,
-        pseudo={"AWS::Region": region, "AWS::AccountId": account_id, "AWS::Partition": "aws",
-                "AWS::StackName": stack_name, "AWS::URLSuffix": "amazonaws.com",
-                "AWS::NoValue": ""},
+        pseudo={
+            "AWS::Region": region,
+            "AWS::AccountId": account_id,
+            "AWS::Partition": "aws",
+            "AWS::StackName": stack_name,
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NoValue": "",
+        },
     )
     for name, expression in template.get("Conditions", {}).items():
         resolver.conditions[name] = resolver.condition(expression)
@@ -189,8 +216,9 @@ def deploy(
     s3 = session.client("s3")
     for logical in of_type("AWS::S3::Bucket"):
         stack.bucket = f"{stack_name}-{logical}-{uuid.uuid4().hex[:8]}".lower()
-        s3.create_bucket(Bucket=stack.bucket,
-                         CreateBucketConfiguration={"LocationConstraint": region})
+        s3.create_bucket(
+            Bucket=stack.bucket, CreateBucketConfiguration={"LocationConstraint": region}
+        )
         resolver.refs[logical] = stack.bucket
         resolver.attributes[(logical, "Arn")] = f"arn:aws:s3:::{stack.bucket}"
     sns = session.client("sns")
@@ -204,8 +232,9 @@ def deploy(
         resolver.refs[logical] = f"arn:aws:lambda:{region}:{account_id}:layer:{logical}:1"
 
     iam = session.client("iam")
-    role_arn = iam.create_role(RoleName=f"{stack_name}-emulated",
-                               AssumeRolePolicyDocument=LAMBDA_ROLE_POLICY)["Role"]["Arn"]
+    role_arn = iam.create_role(
+        RoleName=f"{stack_name}-emulated", AssumeRolePolicyDocument=LAMBDA_ROLE_POLICY
+    )["Role"]["Arn"]
     lam = session.client("lambda")
     globals_ = template.get("Globals", {}).get("Function", {})
     for logical, spec in of_type("AWS::Serverless::Function").items():
@@ -221,19 +250,28 @@ def deploy(
             if layer_id in layer_dirs:
                 for key, value in env.items():
                     if value.startswith("/opt/"):
-                        env[key] = str(layer_dirs[layer_id] / value[len("/opt/"):])
+                        env[key] = str(layer_dirs[layer_id] / value[len("/opt/") :])
         if config_file is not None and "CONFIG_FILE" in env:
             env["CONFIG_FILE"] = str(Path(config_file).resolve())
         name = f"{stack_name}-{logical}"
         arn = lam.create_function(
-            FunctionName=name, Runtime=str(props.get("Runtime", "python3.13")), Role=role_arn,
-            Handler=props["Handler"], Code={"ZipFile": b"emulated"},
-            Timeout=int(props.get("Timeout", 3)), MemorySize=int(props.get("MemorySize", 128)),
+            FunctionName=name,
+            Runtime=str(props.get("Runtime", "python3.13")),
+            Role=role_arn,
+            Handler=props["Handler"],
+            Code={"ZipFile": b"emulated"},
+            Timeout=int(props.get("Timeout", 3)),
+            MemorySize=int(props.get("MemorySize", 128)),
         )["FunctionArn"]
         fn = DeployedFunction(
-            logical_id=logical, name=name, arn=arn, handler=props["Handler"],
-            code_dir=root / props.get("CodeUri", "."), environment=env,
-            memory_mb=int(props.get("MemorySize", 128)), timeout_s=int(props.get("Timeout", 3)),
+            logical_id=logical,
+            name=name,
+            arn=arn,
+            handler=props["Handler"],
+            code_dir=root / props.get("CodeUri", "."),
+            environment=env,
+            memory_mb=int(props.get("MemorySize", 128)),
+            timeout_s=int(props.get("Timeout", 3)),
         )
         stack.functions[name] = fn
         _REGISTRY[name] = fn
@@ -244,17 +282,19 @@ def deploy(
     machines = of_type("AWS::Serverless::StateMachine")
     if len(machines) != 1:
         raise TemplateError("the emulator expects exactly one AWS::Serverless::StateMachine")
-    (logical, spec), = machines.items()
+    ((logical, spec),) = machines.items()
     props = spec["Properties"]
     definition = (root / props["DefinitionUri"]).read_text()
     for key, value in props.get("DefinitionSubstitutions", {}).items():
         definition = definition.replace("${" + key + "}", str(resolver.resolve(value)))
     if "${" in definition:
         start = definition.index("${")
-        raise TemplateError(f"unsubstituted placeholder {definition[start:start + 40]!r}")
+        raise TemplateError(f"unsubstituted placeholder {definition[start : start + 40]!r}")
     stack.definition = definition
     name = resolver.resolve(props.get("Name", f"{stack_name}-{logical}"))
     stack.state_machine_arn = sfn.create_state_machine(
-        name=name, definition=definition, roleArn=role_arn,
+        name=name,
+        definition=definition,
+        roleArn=role_arn,
     )["stateMachineArn"]
     return stack

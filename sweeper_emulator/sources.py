@@ -65,7 +65,9 @@ def load_ecs(inventory: Inventory) -> None:
                 (d for d in service_spec.deployments if d.status == "PRIMARY"),
                 service_spec.deployments[0] if service_spec.deployments else None,
             )
-            extra = {"taskDefinition": definition_for(primary.task_definition).arn} if primary else {}
+            extra = (
+                {"taskDefinition": definition_for(primary.task_definition).arn} if primary else {}
+            )
             ecs.create_service(
                 cluster=cluster_spec.name, serviceName=service_spec.name, desiredCount=0, **extra
             )
@@ -75,7 +77,9 @@ def load_ecs(inventory: Inventory) -> None:
                     "id": f"ecs-svc/{index}",
                     "status": d.status,
                     "taskDefinition": definition_for(d.task_definition).arn,
-                    "desiredCount": 0, "pendingCount": 0, "runningCount": 0,
+                    "desiredCount": 0,
+                    "pendingCount": 0,
+                    "runningCount": 0,
                 }
                 for index, d in enumerate(service_spec.deployments)
             ]
@@ -106,16 +110,18 @@ def load_lambda(inventory: Inventory) -> None:
         return
     LambdaFunction.get_code = _get_code
     session = boto3.Session(region_name=inventory.region)
-    role = session.client("iam").create_role(
-        RoleName=LAMBDA_ROLE, AssumeRolePolicyDocument="{}"
-    )["Role"]["Arn"]
+    role = session.client("iam").create_role(RoleName=LAMBDA_ROLE, AssumeRolePolicyDocument="{}")[
+        "Role"
+    ]["Arn"]
     lam = session.client("lambda")
     backend = lambda_backends[inventory.account_id][inventory.region]
     for fn in inventory.lambda_.functions:
         by_version = {v.version: v for v in fn.versions}
         latest = by_version.get("$LATEST") or fn.versions[-1]
         lam.create_function(
-            FunctionName=fn.name, Role=role, PackageType="Image",
+            FunctionName=fn.name,
+            Role=role,
+            PackageType="Image",
             Code={"ImageUri": latest.image_uri},
         )
         numbers = sorted(int(v) for v in by_version if v.isdigit())
@@ -131,12 +137,16 @@ def load_lambda(inventory: Inventory) -> None:
             target.emulated_code = {
                 "RepositoryType": "ECR",
                 "ImageUri": spec.image_uri,
-                **({"ResolvedImageUri": spec.resolved_image_uri} if spec.resolved_image_uri else {}),
+                **(
+                    {"ResolvedImageUri": spec.resolved_image_uri} if spec.resolved_image_uri else {}
+                ),
             }
         for alias in fn.aliases:
             routing = (
                 {"RoutingConfig": {"AdditionalVersionWeights": alias.additional_versions}}
-                if alias.additional_versions else {}
+                if alias.additional_versions
+                else {}
             )
-            lam.create_alias(FunctionName=fn.name, Name=alias.name,
-                             FunctionVersion=alias.version, **routing)
+            lam.create_alias(
+                FunctionName=fn.name, Name=alias.name, FunctionVersion=alias.version, **routing
+            )

@@ -73,14 +73,18 @@ class RunStore:
         try:
             return model.model_validate_json(text)
         except ValidationError as error:
-            raise RunDataError(f"s3://{self.bucket}/{self.key(name)} is malformed: {error}") from error
+            raise RunDataError(
+                f"s3://{self.bucket}/{self.key(name)} is malformed: {error}"
+            ) from error
 
     def get_json(self, name: str) -> Any:
         text = self.get_text(name)
         try:
             return json.loads(text)
         except json.JSONDecodeError as error:
-            raise RunDataError(f"s3://{self.bucket}/{self.key(name)} is not JSON: {error}") from error
+            raise RunDataError(
+                f"s3://{self.bucket}/{self.key(name)} is not JSON: {error}"
+            ) from error
 
     def list_names(self, sub_prefix: str) -> list[str]:
         """Names (relative to the run prefix) of every object under sub_prefix."""

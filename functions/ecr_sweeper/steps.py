@@ -80,8 +80,12 @@ def scan_in_use(
     repositories_key = store.put_json(REPOSITORIES, [{"repository": name} for name in targets])
     logger.info(
         "in-use scan done",
-        extra={"repositories": len(targets), "in_use_images": in_use.image_count(),
-               "sources": in_use.sources, "ignored": in_use.ignored},
+        extra={
+            "repositories": len(targets),
+            "in_use_images": in_use.image_count(),
+            "sources": in_use.sources,
+            "ignored": in_use.ignored,
+        },
     )
     return RunContext(
         execution_name=execution_name,
@@ -162,17 +166,24 @@ def delete_repository(repository: str, run: RunContext, clients: Any) -> DeleteO
     for digest in plan.to_delete():
         decision = decisions[digest]
         action = ImageAction(
-            digest=digest, tags=list(decision.tags), kind=str(decision.kind),
-            size_bytes=decision.size_bytes, pushed_at=decision.pushed_at,
-            reason=decision.reason, detail=decision.detail,
+            digest=digest,
+            tags=list(decision.tags),
+            kind=str(decision.kind),
+            size_bytes=decision.size_bytes,
+            pushed_at=decision.pushed_at,
+            reason=decision.reason,
+            detail=decision.detail,
         )
         # Last line of defence, independent of the policy code: never send an
         # in-use digest or tag to BatchDeleteImage.
         in_use_tags = [t for t in decision.tags if t in usage.tags]
         if decision.action is not Action.DELETE or digest in usage.digests or in_use_tags:
             logger.error("refusing to delete an image in use", extra={"digest": digest})
-            skipped.append(action.model_copy(update={"reason": "in_use_guard",
-                                                     "detail": "in use: refused by the deleter"}))
+            skipped.append(
+                action.model_copy(
+                    update={"reason": "in_use_guard", "detail": "in use: refused by the deleter"}
+                )
+            )
             continue
         planned.append(action)
 
@@ -211,8 +222,11 @@ def delete_repository(repository: str, run: RunContext, clients: Any) -> DeleteO
             f"{failures[0]['digest']} {failures[0]['code']} {failures[0]['reason']}"
         )
     return DeleteOutput(
-        repository=repository, dry_run=run.dry_run, deleted=len(done),
-        bytes_reclaimed=result.bytes_reclaimed, already_gone=len(already_gone),
+        repository=repository,
+        dry_run=run.dry_run,
+        deleted=len(done),
+        bytes_reclaimed=result.bytes_reclaimed,
+        already_gone=len(already_gone),
     )
 
 

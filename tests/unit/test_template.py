@@ -81,21 +81,15 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
     },
 }
 
-# Actions allowed on Resource "*": AWS supports no resource-level permission for them, or
-# (ECS/Lambda reads) the in-use scan must see every cluster and function of the account.
+# Actions allowed on Resource "*": AWS supports no resource-level permission for them.
 RESOURCE_STAR_OK = {
     "ecs:ListClusters",
     "ecs:ListServices",
-    "ecs:DescribeServices",
     "ecs:ListTasks",
-    "ecs:DescribeTasks",
     "ecs:ListTaskDefinitionFamilies",
     "ecs:ListTaskDefinitions",
     "ecs:DescribeTaskDefinition",
     "lambda:ListFunctions",
-    "lambda:ListVersionsByFunction",
-    "lambda:ListAliases",
-    "lambda:GetFunction",
     "logs:CreateLogDelivery",
     "logs:GetLogDelivery",
     "logs:UpdateLogDelivery",

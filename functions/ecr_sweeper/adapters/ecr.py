@@ -99,8 +99,12 @@ def index_children(ecr: Any, repository: str, digests: Sequence[str]) -> dict[st
             first = unreadable[0]
             raise classify(
                 ClientError(
-                    {"Error": {"Code": first.get("failureCode", "Unknown"),
-                               "Message": first.get("failureReason", "")}},
+                    {
+                        "Error": {
+                            "Code": first.get("failureCode", "Unknown"),
+                            "Message": first.get("failureReason", ""),
+                        }
+                    },
                     "BatchGetImage",
                 ),
                 f"ecr:BatchGetImage {repository} {first.get('imageId', {}).get('imageDigest')}",
@@ -134,7 +138,9 @@ def delete_images(ecr: Any, repository: str, digests: Sequence[str]) -> DeleteOu
             except ClientError as error:
                 raise classify(error, f"ecr:BatchDeleteImage {repository}") from error
             outcome.deleted.extend(
-                dict.fromkeys(i["imageDigest"] for i in response.get("imageIds", []) if "imageDigest" in i)
+                dict.fromkeys(
+                    i["imageDigest"] for i in response.get("imageIds", []) if "imageDigest" in i
+                )
             )
             for failure in response.get("failures", []):
                 digest = failure.get("imageId", {}).get("imageDigest", "?")

@@ -56,8 +56,13 @@ def collect_ecs_usage(ecs: Any, config: Config, builder: InUseBuilder) -> None:
             kept = 0
             # familyPrefix is a prefix match: keep only this exact family.
             for arn in _pages(
-                ecs, "list_task_definitions", "taskDefinitionArns",
-                familyPrefix=family, status="ACTIVE", sort="DESC", maxResults=100,
+                ecs,
+                "list_task_definitions",
+                "taskDefinitionArns",
+                familyPrefix=family,
+                status="ACTIVE",
+                sort="DESC",
+                maxResults=100,
             ):
                 if _name(arn).rsplit(":", 1)[0] != family:
                     continue
@@ -74,7 +79,11 @@ def collect_ecs_usage(ecs: Any, config: Config, builder: InUseBuilder) -> None:
 
 
 def _scan_cluster(
-    ecs: Any, cluster_arn: str, cluster: str, builder: InUseBuilder, task_definitions: dict[str, str]
+    ecs: Any,
+    cluster_arn: str,
+    cluster: str,
+    builder: InUseBuilder,
+    task_definitions: dict[str, str],
 ) -> None:
     service_arns = list(
         _pages(ecs, "list_services", "serviceArns", cluster=cluster_arn, maxResults=100)
@@ -94,8 +103,12 @@ def _scan_cluster(
     for status in ("RUNNING", "STOPPED"):
         task_arns = list(
             _pages(
-                ecs, "list_tasks", "taskArns",
-                cluster=cluster_arn, desiredStatus=status, maxResults=100,
+                ecs,
+                "list_tasks",
+                "taskArns",
+                cluster=cluster_arn,
+                desiredStatus=status,
+                maxResults=100,
             )
         )
         for batch in chunks(task_arns, 100):  # DescribeTasks takes 100 at a time

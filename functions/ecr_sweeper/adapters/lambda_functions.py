@@ -46,12 +46,18 @@ def collect_lambda_usage(lam: Any, config: Config, builder: InUseBuilder) -> Non
             continue
         versions = [
             v["Version"]
-            for v in _pages(lam, "list_versions_by_function", "Versions", FunctionName=name,
-                            PaginationConfig={"PageSize": 50})
+            for v in _pages(
+                lam,
+                "list_versions_by_function",
+                "Versions",
+                FunctionName=name,
+                PaginationConfig={"PageSize": 50},
+            )
         ]
         aliased: set[str] = set()
-        for alias in _pages(lam, "list_aliases", "Aliases", FunctionName=name,
-                            PaginationConfig={"PageSize": 50}):
+        for alias in _pages(
+            lam, "list_aliases", "Aliases", FunctionName=name, PaginationConfig={"PageSize": 50}
+        ):
             aliased.add(alias["FunctionVersion"])
             weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
             aliased.update(weights)

@@ -164,8 +164,7 @@ def parse_duration(text: str) -> timedelta:
                 raise fail(f"missing number before unit '{_clip(unit)}'")
             if i >= n:
                 raise fail("ends without a number and unit")
-            bad = s[i] if i < n else s[i - 1]
-            raise fail(f"unexpected character {bad!r}")
+            raise fail(f"unexpected character {s[i]!r}")
         if number.count(".") > 1 or number == ".":
             raise fail(f"invalid number '{_clip(number)}'")
         if len(number) > _MAX_NUMBER_CHARS:

@@ -148,8 +148,11 @@ def render_summary_line(report: Report) -> str:
     return (
         f"{'DRY RUN: ' if report.dry_run else ''}{verb} {report.images_deleted} images, "
         f"{format_size(report.bytes_reclaimed)}, in {len(report.repositories)} repositories"
-        + (f"; {len(report.failed)} repositories FAILED: {', '.join(report.failed)}"
-           if report.failed else "")
+        + (
+            f"; {len(report.failed)} repositories FAILED: {', '.join(report.failed)}"
+            if report.failed
+            else ""
+        )
     )
 
 
@@ -190,7 +193,9 @@ def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str
             parts.append("")
         if result.failures:
             parts += ["Failures:", ""]
-            parts += [f"- `{f.get('digest')}`: {f.get('code')} {f.get('reason', '')}"
-                      for f in result.failures]
+            parts += [
+                f"- `{f.get('digest')}`: {f.get('code')} {f.get('reason', '')}"
+                for f in result.failures
+            ]
             parts.append("")
     return "\n".join(parts)

@@ -1,0 +1,109 @@
+"""Helpers for tests that run the real state machine on the local emulator."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sweeper_emulator.emulator import Emulator
+from sweeper_emulator.inventory import inventory_from_dict
+
+NOW = datetime(2026, 11, 27)
+ACCOUNT, REGION = "123456789012", "ap-northeast-1"
+REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+
+BASIC_CONFIG = """
+clusters: [{name: prod}]
+task_definitions: [{name_pattern: "*", keep_count: 1}]
+lambda_functions: [{name_pattern: "*", keep_count: 1}]
+repositories:
+  - name_pattern: "*"
+    expires: 30days
+    keep_count: 0
+    keep_tag_patterns: []
+"""
+
+
+def digest(label: str) -> str:
+    return "sha256:" + hashlib.sha256(label.encode()).hexdigest()
+
+
+def stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def image(
+    label: str,
+    *,
+    tags: list[str] | None = None,
+    age_days: float = 60,
+    size: int = 1000,
+    **extra: Any,
+) -> dict[str, Any]:
+    """An image pushed age_days before NOW (expired under a 30-day rule by default)."""
+    return {
+        "digest": digest(label),
+        "tags": tags or [],
+        "pushed_at": stamp(NOW - timedelta(days=age_days)),
+        "size_bytes": size,
+        **extra,
+    }
+
+
+def uri(repository: str, reference: str = "") -> str:
+    return f"{REGISTRY}/{repository}{reference}"
+
+
+def inventory(repositories: dict[str, list[dict[str, Any]]], **sections: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "account_id": ACCOUNT,
+        "region": REGION,
+        "now": stamp(NOW),
+        "repositories": [{"name": name, "images": images} for name, images in repositories.items()],
+    }
+    data.update(sections)
+    return data
+
+
+RunFn = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def run_workflow(tmp_path: Path) -> RunFn:
+    """run_workflow(inventory_dict, config=YAML text, input=JSON text or None) -> result."""
+
+    def _run(
+        data: dict[str, Any],
+        *,
+        config: str = BASIC_CONFIG,
+        execution_input: str | None = '{"dry_run": false}',
+        parameters: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        config_file = tmp_path / "ecrm.yaml"
+        config_file.write_text(config)
+        with Emulator(
+            inventory_from_dict(data), config_file=config_file, parameters=parameters
+        ) as emulator:
+            result = emulator.run(execution_input)
+            name = result["execution_arn"].rsplit(":", 1)[-1]
+            try:
+                result["report"] = json.loads(emulator.read_run_file(name, "report.json"))
+            except Exception:
+                result["report"] = None
+        return result
+
+    return _run
+
+
+def deleted(result: dict[str, Any], repository: str) -> set[str]:
+    return set(result["repositories"][repository]["deleted"])
+
+
+def remaining(result: dict[str, Any], repository: str) -> set[str]:
+    return set(result["repositories"][repository]["remaining"])
