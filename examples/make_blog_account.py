@@ -88,7 +88,7 @@ inventory = {
                     }
                 ],
                 "tasks": [
-                    # Started from a tag that has moved since: only the digest still names its image.
+                    # Started from a tag that has moved since: only the digest names it.
                     {
                         "task_definition": "example-web:12",
                         "desired_status": "RUNNING",

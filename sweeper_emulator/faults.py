@@ -4,8 +4,9 @@ Only calls made by the product's handlers count (not the emulator's own setup,
 nor the state machine service's calls), so the figures are what the Lambdas
 would send to AWS. Handlers run with their own credentials (HANDLER_ACCESS_KEY,
 as Lambda gives each function its role's), which is how a request is known to
-come from product code, whatever thread sends it. A fault answers in place of AWS with the error an inventory
-names, so botocore's retry logic sees exactly what it would see in production.
+come from product code, whatever thread sends it. A fault answers in place of
+AWS with the error an inventory names, so botocore's retry logic sees exactly
+what it would see in production.
 """
 
 from __future__ import annotations

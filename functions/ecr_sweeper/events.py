@@ -31,7 +31,8 @@ def parse_execution_input(raw: Any) -> ExecutionInput:
         return ExecutionInput()
     if not isinstance(raw, dict):
         raise InvalidExecutionInput(
-            f'execution input must be a JSON object such as {{"dry_run": true}}, got {type(raw).__name__}'
+            "execution input must be a JSON object such as "
+            f'{{"dry_run": true}}, got {type(raw).__name__}'
         )
     try:
         return ExecutionInput.model_validate(raw)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pydantic
 import pytest
 from click.testing import CliRunner
+
 from ecr_sweeper.cli import main
 from ecr_sweeper.core.config import (
     ClusterMatcher,

@@ -9,10 +9,11 @@ from datetime import timedelta
 from typing import Any
 
 import yaml
-from ecr_sweeper.core.config import Config, load_config, parse_duration, wildcard_match
-from ecr_sweeper.errors import ConfigError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from ecr_sweeper.core.config import Config, load_config, parse_duration, wildcard_match
+from ecr_sweeper.errors import ConfigError
 
 FUZZ = settings(
     max_examples=200,

@@ -1,4 +1,5 @@
 import pytest
+
 from ecr_sweeper.core.image_ref import (
     ImageRef,
     ecr_registry,

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from ecr_sweeper.core.images import ImageKind, ImageRecord
 from ecr_sweeper.core.in_use import RepositoryUsage
 from ecr_sweeper.core.policy import (

@@ -6,6 +6,9 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from ecr_sweeper.core.images import ImageRecord
 from ecr_sweeper.core.in_use import RepositoryUsage
 from ecr_sweeper.core.policy import (
@@ -15,8 +18,6 @@ from ecr_sweeper.core.policy import (
     enforce_safety,
     plan_repository,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 INDEX = "application/vnd.oci.image.index.v1+json"

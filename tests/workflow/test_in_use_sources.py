@@ -104,7 +104,7 @@ repositories: [{name: app, expires: 30d, keep_tag_patterns: []}]
 """
     labels = ["latest", "v1", "v2", "v3", "v4", "resolved", "unused"]
     data = inventory(
-        {"app": _repo(*labels, tags={l: [l] for l in labels if l not in ("resolved", "unused")})},
+        {"app": _repo(*labels, tags={x: [x] for x in labels if x not in ("resolved", "unused")})},
         **{
             "lambda": {
                 "functions": [

@@ -15,7 +15,7 @@ logger = Logger(service="ecr-sweeper")
 E = TypeVar("E", bound=BaseModel)
 
 
-def parse_event(model: type[E], event: Any) -> E:
+def parse_event[E: BaseModel](model: type[E], event: Any) -> E:
     """A malformed event is a permanent error with a message, not a traceback."""
     try:
         return model.model_validate(event)
