@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.retries import bucket
 from moto import mock_aws
 from moto.sns.models import sns_backends
 from moto.stepfunctions.parser.asl.eval.event import event_manager
@@ -87,6 +88,15 @@ def _scale_retry_waits(scale: float) -> None:
     scaled = _ScaledTime(scale)
     botocore.endpoint.time = scaled
     retrier_decl.time = scaled
+    # The adaptive retry mode's client-side rate limiter refills on its own clock:
+    # run that clock faster by the same factor, and shorten its waits to match.
+    epoch = time.time()
+    bucket.Clock.current_time = lambda self: epoch + (time.time() - epoch) / scale
+    if not hasattr(bucket.TokenBucket, "_unscaled_sleep_amount"):
+        bucket.TokenBucket._unscaled_sleep_amount = bucket.TokenBucket._sleep_amount
+    bucket.TokenBucket._sleep_amount = lambda self, amount: (
+        bucket.TokenBucket._unscaled_sleep_amount(self, amount) * scale
+    )
 
 
 def _install_everything(

@@ -53,23 +53,27 @@ def collect_ecs_usage(ecs: Any, config: Config, builder: InUseBuilder) -> None:
             rule = config.task_definition_rule(family)
             if rule is None or rule.keep_count == 0:
                 continue
-            kept = 0
-            # familyPrefix is a prefix match: keep only this exact family.
-            for arn in _pages(
-                ecs,
-                "list_task_definitions",
-                "taskDefinitionArns",
-                familyPrefix=family,
-                status="ACTIVE",
-                sort="DESC",
-                maxResults=100,
-            ):
-                if _name(arn).rsplit(":", 1)[0] != family:
-                    continue
+            # familyPrefix is a prefix match: keep only this exact family. Sort by
+            # revision ourselves rather than trust the order of the pages.
+            revisions = sorted(
+                (
+                    arn
+                    for arn in _pages(
+                        ecs,
+                        "list_task_definitions",
+                        "taskDefinitionArns",
+                        familyPrefix=family,
+                        status="ACTIVE",
+                        sort="DESC",
+                        maxResults=100,
+                    )
+                    if _name(arn).rsplit(":", 1)[0] == family
+                ),
+                key=lambda arn: int(arn.rsplit(":", 1)[1]),
+                reverse=True,
+            )
+            for arn in revisions[: rule.keep_count]:
                 task_definitions.setdefault(arn, f"ecs:task-definition/{_name(arn)}")
-                kept += 1
-                if kept >= rule.keep_count:
-                    break
 
     for arn, used_by in sorted(task_definitions.items()):
         definition = _call(ecs, "describe_task_definition", taskDefinition=arn)["taskDefinition"]
