@@ -17,7 +17,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= config/ecrm.yaml
 INVENTORY ?= examples/blog-account.json
 
-.PHONY: help install demo test unit workflow lint validate sam-validate build clean
+.PHONY: help install demo test unit workflow lint validate sam-validate sam-build build clean
 
 help:
 	@echo "make demo      run the sweep on the bundled example account (dry run, then delete)"
@@ -58,8 +58,13 @@ unit: $(STAMP)
 workflow: $(STAMP)
 	$(BIN)/python -m pytest tests/workflow -q
 
-test: $(STAMP) lint sam-validate
+test: $(STAMP) lint sam-validate sam-build
 	$(BIN)/python -m pytest tests -q
+
+# sam build must work from a clean tree: the venv's python3.13 is on PATH for it.
+sam-build: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam build --template template.yaml \
+		--build-dir .aws-sam/build-check --no-cached
 
 build: $(STAMP)
 	$(BIN)/sam build --template template.yaml

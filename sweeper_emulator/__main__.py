@@ -87,7 +87,9 @@ def _report_text(emulator: Emulator, result: dict) -> str:
         for repository, digests in deleted.items():
             lines.append(f"Deleted {len(digests)} images on {repository}:")
             lines += [f"  {digest}" for digest in digests]
-    elif report is not None and not report.dry_run:
+    elif report is not None and report.dry_run:
+        lines += ["", "Dry run: nothing was deleted. To delete: --input '{\"dry_run\": false}'"]
+    elif report is not None:
         lines += ["", "Nothing was deleted."]
     if result["status"] != "SUCCEEDED":
         lines += ["", f"error: {result.get('error')}", f"cause: {result.get('cause')}"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -157,6 +158,9 @@ class Emulator:
         )
         os.environ.pop("AWS_PROFILE", None)
         self._mock.start()
+        if not self._verbose:
+            # moto's interpreter logs every caught failure at ERROR: the result says it all.
+            logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
         import sys
 
         sys.path.insert(0, str(self._root / "functions"))

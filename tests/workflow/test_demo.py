@@ -53,27 +53,20 @@ def test_dry_run_then_delete_on_one_account():
         assert all(not r["deleted"] for r in again["repositories"].values())
 
 
-def test_cli_prints_the_table_and_exits_zero(tmp_path):
-    result_file = tmp_path / "result.json"
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sweeper_emulator",
-            "run",
-            "--inventory",
-            str(EXAMPLE),
-            "--config",
-            str(CONFIG),
-            "--input",
-            '{"dry_run": false}',
-            "--result",
-            str(result_file),
-        ],
+def run_cli(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sweeper_emulator", "run", "--inventory", str(EXAMPLE), *arguments],
         capture_output=True,
         text=True,
         cwd=ROOT,
         timeout=300,
+    )
+
+
+def test_cli_prints_the_table_and_exits_zero(tmp_path):
+    result_file = tmp_path / "result.json"
+    completed = run_cli(
+        "--config", str(CONFIG), "--input", '{"dry_run": false}', "--result", str(result_file)
     )
     assert completed.returncode == 0, completed.stderr
     table = [" ".join(line.split()) for line in completed.stdout.splitlines()]
@@ -89,21 +82,6 @@ def test_cli_prints_the_table_and_exits_zero(tmp_path):
 def test_cli_exits_non_zero_when_the_run_fails(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("repositories:\n  - name: x\n    expires: 30 dayz\n")
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sweeper_emulator",
-            "run",
-            "--inventory",
-            str(EXAMPLE),
-            "--config",
-            str(bad),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-    )
+    completed = run_cli("--config", str(bad))
     assert completed.returncode == 1
     assert "FAILED" in completed.stdout and "ConfigError" in completed.stdout

@@ -174,7 +174,11 @@ def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str
         if result is None:
             parts += [f"## {line.repository}", "", "FAILED: the repository did not finish.", ""]
             continue
-        actions = result.planned
+        # In a deleting run, list what ECR confirmed deleted; failures are listed below.
+        done = set(result.deleted)
+        actions = (
+            result.planned if report.dry_run else [a for a in result.planned if a.digest in done]
+        )
         if not actions and not result.skipped and not result.failures:
             continue
         verb = "Would delete" if report.dry_run else "Deleted"
