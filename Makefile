@@ -17,12 +17,13 @@ STAMP := $(VENV)/.installed
 CONFIG ?= config/ecrm.yaml
 INVENTORY ?= examples/blog-account.json
 
-.PHONY: help install demo test unit workflow lint validate sam-validate sam-build build clean
+.PHONY: help install demo test unit workflow lint validate sam-validate sam-build bench build clean
 
 help:
 	@echo "make demo      run the sweep on the bundled example account (dry run, then delete)"
 	@echo "make test      lint, unit, property and emulator tests, template checks"
 	@echo "make validate  check a config file (CONFIG=path, default config/ecrm.yaml)"
+	@echo "make bench     run the benchmarks and write docs/benchmarks.md"
 	@echo "make build     sam build (needs python3.13 and PyPI)"
 
 $(STAMP): requirements-dev.txt functions/requirements.txt pyproject.toml
@@ -62,9 +63,17 @@ test: $(STAMP) lint sam-validate sam-build
 	$(BIN)/python -m pytest tests -q
 
 # sam build must work from a clean tree: the venv's python3.13 is on PATH for it.
-sam-build: $(STAMP)
+sam-# Benchmarks print figures and write docs/benchmarks.md; they are not part of `make test`.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+build: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam build --template template.yaml \
 		--build-dir .aws-sam/build-check --no-cached
+
+# Benchmarks print figures and write docs/benchmarks.md; they are not part of `make test`.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
 
 build: $(STAMP)
 	$(BIN)/sam build --template template.yaml
