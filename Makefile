@@ -63,11 +63,7 @@ test: $(STAMP) lint sam-validate sam-build
 	$(BIN)/python -m pytest tests -q
 
 # sam build must work from a clean tree: the venv's python3.13 is on PATH for it.
-sam-# Benchmarks print figures and write docs/benchmarks.md; they are not part of `make test`.
-bench: $(STAMP)
-	$(BIN)/python -m benchmarks
-
-build: $(STAMP)
+sam-build: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam build --template template.yaml \
 		--build-dir .aws-sam/build-check --no-cached
 
