@@ -68,6 +68,7 @@ class EmulatedImage(ecr_models.Image):
         self.artifact_media_type = spec.artifact_media_type
         self.subject_manifest_digest = spec.subject
         self.image_status = spec.status
+        self.last_archived_at = spec.archived_at
         self.children = list(spec.manifests)
         self._size = spec.size_bytes
 
@@ -139,6 +140,9 @@ def _describe_images(self: ecr_responses.ECRResponse) -> ActionResult:
 
 _original_batch_delete = ecr_models.ECRBackend.batch_delete_image
 
+# (repository, digest) in the order ECR deleted them: lets tests check parents go first.
+DELETION_LOG: list[tuple[str, str]] = []
+
 
 def _batch_delete_image(
     self: ecr_models.ECRBackend,
@@ -180,6 +184,11 @@ def _batch_delete_image(
     # moto lists deleted images by tag only, so untagged ones vanish from the answer;
     # ECR lists every deleted image, by digest (and tag).
     after = {i.image_digest for i in repo.images} if repo else set()
+    DELETION_LOG.extend(
+        (repository_name, i["imageDigest"])
+        for i in allowed
+        if i.get("imageDigest") in before and i.get("imageDigest") not in after
+    )
     response["imageIds"] = [
         {"imageDigest": digest, **({"imageTag": tags[0]} if tags else {})}
         for digest, tags in before.items()

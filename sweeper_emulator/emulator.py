@@ -199,6 +199,7 @@ class Emulator:
         """Start an execution, wait for it, and return the result (see docs/emulator.md)."""
         assert self.stack is not None, "use the Emulator as a context manager"
         faults.CALLS.reset(self.inventory.faults)
+        ecr_model.DELETION_LOG.clear()
         METER.largest = 0
         before = {
             r.name: set(
@@ -259,6 +260,7 @@ class Emulator:
             "api_calls": dict(sorted(faults.CALLS.calls.items())),
             "history_events": len(history),
             "max_state_payload_bytes": METER.largest,
+            "deletion_order": [list(item) for item in ecr_model.DELETION_LOG],
             "wall_seconds": round(wall, 3),
         }
 

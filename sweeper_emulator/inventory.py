@@ -30,7 +30,8 @@ class InventoryImage(_Strict):
     artifact_media_type: str | None = "application/vnd.oci.image.config.v1+json"
     manifests: list[str] = Field(default_factory=list)  # children of an image index
     subject: str | None = None  # subject digest of a referrer
-    status: str = "ACTIVE"
+    status: str = "ACTIVE"  # or ARCHIVED
+    archived_at: datetime | None = None  # lastArchivedAt, for ARCHIVED images
 
 
 class InventoryRepository(_Strict):

@@ -7,6 +7,7 @@ core/ (pure); these functions only fetch data, call the core and store results.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -210,6 +211,14 @@ def delete_repository(repository: str, run: RunContext, clients: Any) -> DeleteO
         skipped=skipped,
         failures=failures,
         bytes_reclaimed=sum(sizes.get(d, 0) for d in done),
+        kept_reasons=dict(
+            Counter(str(d.reason) for d in plan.decisions if d.action is Action.KEEP)
+        ),
+        archived=Count(
+            count=sum(1 for d in plan.decisions if d.archived),
+            bytes=sum(d.size_bytes for d in plan.decisions if d.archived),
+        ),
+        plan_key=store.key(repository_file("plans", repository)),
     )
     store.put_model(repository_file("results", repository), result)
     logger.info(

@@ -450,7 +450,8 @@ def test_unknown_key_in_entry_lists_allowed_keys() -> None:
     message = repo_error("{name: a, expires: 1d, keep_tags: [latest]}")
     assert (
         "ecrm.yaml: repositories[0]: unknown key 'keep_tags' "
-        "(allowed: name, name_pattern, expires, keep_count, keep_tag_patterns)"
+        "(allowed: name, name_pattern, expires, keep_count, keep_tag_patterns, "
+        "include_artifacts, archived_expires)"
     ) in message
     assert "did you mean 'keep_tag_patterns'?" in message
 
@@ -770,3 +771,16 @@ def test_cli_validate_missing_file(tmp_path: Path) -> None:
     result = runner().invoke(main, ["validate", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 1
     assert "cannot read config file" in result.stderr
+
+
+def test_extensions_include_artifacts_and_archived_expires() -> None:
+    rule = load_config(
+        "repositories: [{name: a, expires: 30d, include_artifacts: true, archived_expires: 90d}]"
+    ).repositories[0]
+    assert rule.include_artifacts is True
+    assert rule.archived_expires_after == timedelta(days=90)
+    default = load_config("repositories: [{name: a, expires: 30d}]").repositories[0]
+    assert default.include_artifacts is False and default.archived_expires_after is None
+    message = repo_error("{name: a, expires: 1d, include_artifacts: 1, archived_expires: 3x}")
+    assert "repositories[0].include_artifacts: must be true or false" in message
+    assert "repositories[0].archived_expires: invalid duration '3x'" in message

@@ -70,6 +70,7 @@ def _record(detail: dict[str, Any], manifests: Iterable[str]) -> ImageRecord:
         manifests=tuple(manifests),
         subject=detail.get("subjectManifestDigest"),
         status=detail.get("imageStatus", "ACTIVE"),
+        archived_at=detail.get("lastArchivedAt"),
     )
 
 

@@ -266,6 +266,23 @@ class RepositoryRule(_NameMatcher):
     keep_tag_patterns: list[StrictStr] = Field(
         default_factory=lambda: list(DEFAULT_KEEP_TAG_PATTERNS)
     )
+    # Our extensions (not in ecrm):
+    # Other artifacts (Helm charts, WASM modules, ...) are never deleted unless this is true.
+    include_artifacts: StrictBool = False
+    # ARCHIVED images are never deleted unless this is set: then those archived longer ago
+    # than this go (the archive storage class bills a 90-day minimum either way).
+    archived_expires: StrictStr | None = None
+
+    @field_validator("archived_expires")
+    @classmethod
+    def _check_archived_expires(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_expires(value)
+        return value
+
+    @property
+    def archived_expires_after(self) -> timedelta | None:
+        return None if self.archived_expires is None else parse_duration(self.archived_expires)
 
     @field_validator("expires")
     @classmethod
@@ -380,7 +397,15 @@ _SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "clusters": ("name", "name_pattern"),
     "task_definitions": ("name", "name_pattern", "keep_count"),
     "lambda_functions": ("name", "name_pattern", "keep_count", "keep_aliase"),
-    "repositories": ("name", "name_pattern", "expires", "keep_count", "keep_tag_patterns"),
+    "repositories": (
+        "name",
+        "name_pattern",
+        "expires",
+        "keep_count",
+        "keep_tag_patterns",
+        "include_artifacts",
+        "archived_expires",
+    ),
 }
 
 _IN_USE_LIST_HINT = (
@@ -546,6 +571,20 @@ class _Checker:
                 self.add(
                     f"{where}.expires",
                     f"must be a duration like '30days', got {_describe(expires)}",
+                )
+        if "include_artifacts" in clean and not isinstance(clean["include_artifacts"], bool):
+            self.add(
+                f"{where}.include_artifacts",
+                f"must be true or false, got {_describe(clean['include_artifacts'])}",
+            )
+        if "archived_expires" in clean:
+            archived = clean["archived_expires"]
+            if isinstance(archived, str):
+                self.check_value(f"{where}.archived_expires", lambda: _check_expires(archived))
+            else:
+                self.add(
+                    f"{where}.archived_expires",
+                    f"must be a duration like '180days', got {_describe(archived)}",
                 )
         if "keep_tag_patterns" in clean:
             patterns = clean["keep_tag_patterns"]

@@ -56,6 +56,8 @@ class ImageRecord(BaseModel):
     # Subject digest, for an OCI referrer (signature, SBOM, attestation, SOCI index).
     subject: str | None = None
     status: str = "ACTIVE"
+    # When the image moved to the archive storage class (lastArchivedAt).
+    archived_at: datetime | None = None
 
     @property
     def is_index(self) -> bool:

@@ -63,6 +63,10 @@ class KeepRule(Protocol):
 
     def keeps_tag(self, tag: str) -> bool: ...
 
+    # Optional (read with getattr, default off): `include_artifacts: bool` lets
+    # artifacts be judged like images; `archived_expires_after: timedelta | None`
+    # lets ARCHIVED images go once archived that long.
+
 
 class Action(StrEnum):
     KEEP = "keep"
@@ -83,11 +87,14 @@ class Reason(StrEnum):
     ARCHIVED_NOT_DELETED = "archived_not_deleted"
     # delete
     EXPIRED = "expired"
+    ARCHIVED_EXPIRED = "archived_expired"
     ORPHAN_REFERRER = "orphan_referrer"
     REFERRER_OF_DELETED = "referrer_of_deleted"
 
 
-DELETE_REASONS = frozenset({Reason.EXPIRED, Reason.ORPHAN_REFERRER, Reason.REFERRER_OF_DELETED})
+DELETE_REASONS = frozenset(
+    {Reason.EXPIRED, Reason.ARCHIVED_EXPIRED, Reason.ORPHAN_REFERRER, Reason.REFERRER_OF_DELETED}
+)
 
 SAFETY_GUARD_PREFIX = "safety guard: "
 
@@ -109,6 +116,7 @@ class ImageDecision(BaseModel):
     subject: str | None = None
     manifests: tuple[str, ...] = ()
     is_index: bool = False
+    archived: bool = False  # imageStatus is not ACTIVE
 
     @property
     def is_referrer(self) -> bool:
@@ -335,10 +343,13 @@ def _keep_tag(tags: Iterable[str], rule: KeepRule) -> tuple[Reason, str] | None:
 
 
 def _decide(
-    graph: _Graph, rule: KeepRule, usage: RepositoryUsage, cutoff: datetime
+    graph: _Graph, rule: KeepRule, usage: RepositoryUsage, cutoff: datetime, now: datetime
 ) -> dict[str, tuple[Action, Reason, str]]:
     records = graph.records
     kept: dict[str, tuple[Reason, str]] = {}
+    include_artifacts = bool(getattr(rule, "include_artifacts", False))
+    archived_after = getattr(rule, "archived_expires_after", None)
+    archived_expired: dict[str, str] = {}  # digest -> detail
 
     def keep_from(roots: Iterable[str]) -> None:
         """Keep the children and referrers of ``roots``, transitively."""
@@ -379,11 +390,27 @@ def _decide(
         if found:
             kept[digest] = found
         elif record.status != ACTIVE:
-            kept[digest] = (
-                Reason.ARCHIVED_NOT_DELETED,
-                f"status {record.status}: archived images are not deleted",
-            )
-        elif graph.subject[digest] is None and record.kind is ImageKind.ARTIFACT:
+            # Judged by time in the archive, never by push age or keep_count.
+            archived_at = _utc(record.archived_at or record.pushed_at)
+            if archived_after is None:
+                kept[digest] = (
+                    Reason.ARCHIVED_NOT_DELETED,
+                    f"status {record.status}: the rule has no archived_expires",
+                )
+            elif archived_at > now - archived_after:
+                kept[digest] = (
+                    Reason.ARCHIVED_NOT_DELETED,
+                    f"archived {_day(archived_at)}, archived_expires not reached",
+                )
+            else:
+                archived_expired[digest] = (
+                    f"archived {_day(archived_at)}, longer ago than archived_expires"
+                )
+        elif (
+            graph.subject[digest] is None
+            and record.kind is ImageKind.ARTIFACT
+            and not include_artifacts
+        ):
             kept[digest] = (
                 Reason.ARTIFACT,
                 f"artifact ({record.artifact_media_type}) never deleted",
@@ -393,7 +420,7 @@ def _decide(
     # 3. Not expired (referrers are never judged by their own age).
     for digest in graph.order:
         record = records[digest]
-        if digest in kept or graph.subject[digest] is not None:
+        if digest in kept or digest in archived_expired or graph.subject[digest] is not None:
             continue
         pushed_at = _utc(record.pushed_at)
         if pushed_at > cutoff:
@@ -408,7 +435,12 @@ def _decide(
     counter = 0
     for digest in graph.order:
         record = records[digest]
-        if digest in kept or graph.subject[digest] is not None or not record.tags:
+        if (
+            digest in kept
+            or digest in archived_expired
+            or graph.subject[digest] is not None
+            or not record.tags
+        ):
             continue
         counter += 1
         if counter > keep_count:
@@ -424,7 +456,9 @@ def _decide(
             result[digest] = (Action.KEEP, reason, detail)
             continue
         subject = graph.subject[digest]
-        if subject is None:
+        if digest in archived_expired:
+            result[digest] = (Action.DELETE, Reason.ARCHIVED_EXPIRED, archived_expired[digest])
+        elif subject is None:
             pushed_at = _utc(records[digest].pushed_at)
             result[digest] = (
                 Action.DELETE,
@@ -506,7 +540,7 @@ def plan_repository(
     cutoff = now - rule.expires_after
     records = _merge_duplicates(images)
     graph = _Graph(records)
-    verdicts = _decide(graph, rule, usage, cutoff)
+    verdicts = _decide(graph, rule, usage, cutoff, now)
 
     decisions = []
     for digest in graph.order:
@@ -525,6 +559,7 @@ def plan_repository(
                 subject=graph.subject[digest],
                 manifests=record.manifests,
                 is_index=record.is_index,
+                archived=record.status != ACTIVE,
             )
         )
     decisions, corrections = enforce_safety(decisions, usage, rule)

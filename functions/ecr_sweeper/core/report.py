@@ -50,6 +50,11 @@ class RepositoryResult(BaseModel):
     skipped: list[ImageAction] = Field(default_factory=list)
     failures: list[dict[str, str]] = Field(default_factory=list)
     bytes_reclaimed: int = 0
+    # Why the rest were kept: reason code -> number of images (details in the plan file).
+    kept_reasons: dict[str, int] = Field(default_factory=dict)
+    # ARCHIVED images of the repository (also counted in `rows`), reported on their own.
+    archived: Count = Field(default_factory=Count)
+    plan_key: str = ""
 
 
 class RepositoryLine(BaseModel):
@@ -58,6 +63,7 @@ class RepositoryLine(BaseModel):
     rows: list[KindRow] = Field(default_factory=list)
     deleted: int = 0
     bytes_reclaimed: int = 0
+    archived: Count = Field(default_factory=Count)
 
 
 class Report(BaseModel):
@@ -99,6 +105,7 @@ def build_report(
                 rows=result.rows,
                 deleted=count,
                 bytes_reclaimed=result.bytes_reclaimed,
+                archived=result.archived,
             )
         )
     # Most bytes reclaimed first, as an operator reads it.
@@ -179,10 +186,20 @@ def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str
         actions = (
             result.planned if report.dry_run else [a for a in result.planned if a.digest in done]
         )
-        if not actions and not result.skipped and not result.failures:
+        if not (actions or result.skipped or result.failures or result.archived.count):
             continue
         verb = "Would delete" if report.dry_run else "Deleted"
         parts += [f"## {line.repository}", "", f"Rule: `{result.rule}`", ""]
+        if result.kept_reasons:
+            reasons = ", ".join(f"{k} {v}" for k, v in sorted(result.kept_reasons.items()))
+            parts += [f"Kept: {reasons} (every image's reason: `{result.plan_key}`)", ""]
+        if result.archived.count:
+            parts += [
+                f"Archived: {result.archived.count} images ({format_size(result.archived.bytes)})."
+                " Archive storage bills a 90-day minimum: deleting an image archived for less"
+                " than 90 days does not lower this bill.",
+                "",
+            ]
         if actions:
             parts += [f"{verb}:", ""]
             parts += [
