@@ -1,23 +1,115 @@
-"""The `ecr-sweeper` command line.
+"""The `ecr-sweeper` command line (see docs/cli.md).
 
-python -m ecr_sweeper.cli validate [CONFIG]
+    ecr-sweeper validate [CONFIG]
+    ecr-sweeper plan [--config FILE] [--format table|json] [--repository NAME ...]
+    ecr-sweeper scan [-o FILE] [--config FILE]
+    ecr-sweeper generate [-o FILE] [--force]
+    ecr-sweeper run [--stack NAME] [--input JSON] [--no-follow]
+    ecr-sweeper report [EXECUTION] [--stack NAME] [--format table|markdown|json]
+
+`plan`, `scan` and `generate` work locally against the account the AWS
+credentials point at, read only. `run` and `report` use the deployed stack.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+import boto3
 import click
+from botocore.exceptions import BotoCoreError, ClientError
 
-from ecr_sweeper.core.config import Config, load_config_file
-from ecr_sweeper.errors import ConfigError
+from ecr_sweeper import clock
+from ecr_sweeper.adapters.aws import RETRY_CONFIG
+from ecr_sweeper.core.config import Config, load_config, load_config_file
+from ecr_sweeper.core.report import (
+    Report,
+    RepositoryResult,
+    render_summary_line,
+    render_table,
+)
+from ecr_sweeper.core.sizes import format_size
+from ecr_sweeper.errors import ConfigError, SweeperError, TransientAwsError
+from ecr_sweeper.local import (
+    Account,
+    generate_config,
+    in_use_uris,
+    open_account,
+    plan_account,
+    plan_json,
+    scan_in_use,
+)
+from ecr_sweeper.run_store import RunStore
 
 DEFAULT_CONFIG = "config/ecrm.yaml"
+DEFAULT_STACK = "ecr-sweeper"
+STACK_ENV = "ECR_SWEEPER_STACK"
+TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 
 @click.group()
-def main() -> None:
+@click.option("--profile", help="AWS profile to use (default: the usual AWS configuration).")
+@click.option("--region", help="AWS region (default: the profile's, or AWS_REGION).")
+@click.pass_context
+def main(ctx: click.Context, profile: str | None, region: str | None) -> None:
     """ecr-sweeper: delete the ECR images that nothing uses (reads ecrm's ecrm.yaml)."""
+    ctx.obj = {"profile": profile, "region": region}
+
+
+def _session(ctx: click.Context) -> Any:
+    options = ctx.find_root().obj or {}
+    return boto3.Session(profile_name=options.get("profile"), region_name=options.get("region"))
+
+
+def aws_errors[F: Callable[..., Any]](command: F) -> F:
+    """Report AWS and ecr-sweeper errors as one line on stderr and exit 1, no traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (SweeperError, TransientAwsError) as error:
+            raise click.ClickException(str(error)) from error
+        except ClientError as error:
+            info = error.response.get("Error", {})
+            raise click.ClickException(
+                f"{error.operation_name}: {info.get('Code', 'Unknown')}: {info.get('Message', '')}"
+            ) from error
+        except BotoCoreError as error:  # no credentials, unknown profile, no network, ...
+            raise click.ClickException(str(error)) from error
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _stderr(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _load_config(path: str) -> Config:
+    config = load_config_file(path)
+    for warning in config.warnings:
+        _stderr(f"warning: {path}: {warning}")
+    return config
+
+
+def _write(path: str, text: str) -> None:
+    """Write `text` to `path`, or to stdout if `path` is `-`."""
+    if path == "-":
+        click.echo(text, nl=False)
+    else:
+        Path(path).write_text(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# validate
+# ---------------------------------------------------------------------------------------------
 
 
 @main.command()
@@ -52,6 +144,343 @@ def summary(config: Config) -> str:
         else:
             parts.append(f"{len(rules)} {noun}{'' if len(rules) == 1 else 's'}")
     return ", ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# plan, scan, generate: local and read only
+# ---------------------------------------------------------------------------------------------
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    default=DEFAULT_CONFIG,
+    show_default=True,
+    type=click.Path(),
+    help="The ecrm.yaml to use.",
+)
+
+
+def _progress(label: str) -> Callable[[list[str]], Iterator[str]]:
+    def bar(items: list[str]) -> Iterator[str]:
+        with click.progressbar(
+            items,
+            label=label,
+            file=click.get_text_stream("stderr"),
+            item_show_func=lambda item: item,
+        ) as progress:
+            yield from progress
+
+    return bar
+
+
+def _open_account(ctx: click.Context) -> Account:
+    account = open_account(_session(ctx))
+    _stderr(f"account {account.account_id}, region {account.region}")
+    return account
+
+
+@main.command()
+@config_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="table: ecrm's table; json: every image's decision and why.",
+)
+@click.option(
+    "--repository",
+    "repositories",
+    multiple=True,
+    metavar="NAME",
+    help="Only this repository (repeatable). It must match a repository rule.",
+)
+@click.pass_context
+@aws_errors
+def plan(
+    ctx: click.Context, config_path: str, output_format: str, repositories: tuple[str, ...]
+) -> None:
+    """Show what a run would delete, computed locally; nothing is deleted or written.
+
+    Scans the ECS and Lambda sources and evaluates every repository that a rule
+    matches, with the workflow's own code, in the account and region the AWS
+    credentials point at. No stack or bucket is needed.
+    """
+    config = _load_config(config_path)
+    account = _open_account(ctx)
+    now = clock.utcnow()
+    _stderr("scanning ECS and Lambda for images in use ...")
+    local = plan_account(
+        account,
+        config,
+        now,
+        repositories=list(repositories) or None,
+        progress=_progress("reading repositories"),
+    )
+    if output_format == "json":
+        click.echo(json.dumps(plan_json(local, account, config_path), indent=2))
+    else:
+        click.echo(render_table(local.report))
+        click.echo("")
+        click.echo(render_summary_line(local.report))
+
+
+@main.command()
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    show_default=True,
+    type=click.Path(allow_dash=True),
+    help="File to write (`-`: stdout).",
+)
+@config_option
+@click.pass_context
+@aws_errors
+def scan(ctx: click.Context, output: str, config_path: str) -> None:
+    """Write the images in use, as `ecrm scan -o FILE` does: a JSON array of image URIs.
+
+    Each digest and tag in use appears as `<registry>/<repo>@<digest>` and
+    `<registry>/<repo>:<tag>`, sorted. Only the config's clusters,
+    task_definitions and lambda_functions sections are read.
+    """
+    config = _load_config(config_path)
+    account = _open_account(ctx)
+    in_use = scan_in_use(account, config)
+    uris = in_use_uris(in_use, account.registry)
+    _write(output, json.dumps(uris, indent=2) + "\n")
+    sources = ", ".join(f"{name} {count}" for name, count in in_use.sources.items()) or "none"
+    ignored = ", ".join(f"{why} {count}" for why, count in in_use.ignored.items()) or "none"
+    where = "stdout" if output == "-" else output
+    _stderr(f"{len(uris)} image URIs in use to {where} (sources: {sources}; ignored: {ignored})")
+
+
+@main.command()
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    show_default=True,
+    type=click.Path(allow_dash=True),
+    help="File to write (`-`: stdout).",
+)
+@click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+@click.pass_context
+@aws_errors
+def generate(ctx: click.Context, output: str, force: bool) -> None:
+    """Write an ecrm.yaml for the account, as `ecrm generate` does.
+
+    One rule per name prefix (the name up to its first `/`, `_` or `-`, then
+    `*`) for the ECS clusters, task definition families, container image Lambda
+    functions and ECR repositories. Repositories get expires 30d, keep_count 5
+    and keep_tag_patterns [latest]. Review the result before you deploy it.
+    """
+    if output != "-" and Path(output).exists() and not force:
+        raise click.ClickException(f"{output} exists; pass --force to overwrite it")
+    account = _open_account(ctx)
+    text = generate_config(account)
+    _write(output, text)
+    if output != "-":
+        _stderr(f"wrote {output}: {summary(load_config(text, source=output))}")
+
+
+# ---------------------------------------------------------------------------------------------
+# run, report: the deployed stack
+# ---------------------------------------------------------------------------------------------
+
+stack_option = click.option(
+    "--stack",
+    default=DEFAULT_STACK,
+    show_default=True,
+    envvar=STACK_ENV,
+    help=f"The deployed CloudFormation stack (env {STACK_ENV}).",
+)
+
+
+@dataclass
+class Deployment:
+    """What the CLI needs of a deployed stack: its outputs."""
+
+    stack: str
+    state_machine_arn: str
+    bucket: str
+    session: Any
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service, config=RETRY_CONFIG)
+
+    def run_store(self, execution_name: str) -> RunStore:
+        return RunStore(self.bucket, f"runs/{execution_name}", self.client("s3"))
+
+
+def find_deployment(session: Any, stack: str) -> Deployment:
+    """The state machine and run bucket, from the stack's outputs."""
+    if not session.region_name:
+        raise click.ClickException("no AWS region: set AWS_REGION or pass --region")
+    cloudformation = session.client("cloudformation", config=RETRY_CONFIG)
+    try:
+        stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
+    except ClientError as error:
+        if "does not exist" in error.response.get("Error", {}).get("Message", ""):
+            raise click.ClickException(
+                f"stack {stack!r} not found in {session.region_name}: deploy it "
+                f"(sam deploy) or name yours with --stack"
+            ) from error
+        raise
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+    missing = [key for key in ("StateMachineArn", "RunBucketName") if key not in outputs]
+    if missing:
+        raise click.ClickException(
+            f"stack {stack!r} has no output {', '.join(missing)}: is it an ecr-sweeper stack?"
+        )
+    return Deployment(stack, outputs["StateMachineArn"], outputs["RunBucketName"], session)
+
+
+def execution_name(execution: str) -> str:
+    """An execution's name, from its name or its ARN."""
+    return execution.rsplit(":", 1)[-1] if execution.startswith("arn:") else execution
+
+
+def _result_line(result: RepositoryResult) -> str:
+    count = len(result.planned) if result.dry_run else len(result.deleted)
+    verb = "would delete" if result.dry_run else "deleted"
+    line = f"{result.repository}: {verb} {count} images ({format_size(result.bytes_reclaimed)})"
+    if result.status != "ok":
+        line += f", FAILED: {len(result.failures)} images could not be deleted"
+    return line
+
+
+def _report_text(report: Report) -> str:
+    return f"{render_table(report)}\n\n{render_summary_line(report)}"
+
+
+@main.command()
+@stack_option
+@click.option(
+    "--input",
+    "execution_input",
+    metavar="JSON",
+    help="Execution input: '{\"dry_run\": true}' or '{\"dry_run\": false}' "
+    "(default: the stack's DryRun parameter).",
+)
+@click.option(
+    "--no-follow", is_flag=True, help="Print the execution ARN and return without waiting."
+)
+@click.option(
+    "--poll-interval",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds between two looks at a running execution.",
+)
+@click.pass_context
+@aws_errors
+def run(
+    ctx: click.Context,
+    stack: str,
+    execution_input: str | None,
+    no_follow: bool,
+    poll_interval: float,
+) -> None:
+    """Start the deployed state machine and follow the run to its report.
+
+    Prints each repository as it finishes, then the run's table. Exits 0 if
+    the execution SUCCEEDED, 1 otherwise.
+    """
+    if execution_input is not None:
+        try:
+            json.loads(execution_input)
+        except json.JSONDecodeError as error:
+            raise click.BadParameter(f"not JSON: {error}", param_hint="--input") from error
+    deployment = find_deployment(_session(ctx), stack)
+    sfn = deployment.client("stepfunctions")
+    arguments = {"stateMachineArn": deployment.state_machine_arn}
+    if execution_input is not None:
+        arguments["input"] = execution_input
+    arn = sfn.start_execution(**arguments)["executionArn"]
+    if no_follow:
+        click.echo(arn)
+        return
+    name = execution_name(arn)
+    _stderr(f"started {arn}")
+    store = deployment.run_store(name)
+    seen: set[str] = set()
+    try:
+        while True:
+            description = sfn.describe_execution(executionArn=arn)
+            # Listed after the status: once it is final, every result is there.
+            for key in sorted(set(store.list_names("results/")) - seen):
+                seen.add(key)
+                click.echo(_result_line(store.get_model(key, RepositoryResult)))
+            if description["status"] in TERMINAL:
+                break
+            time.sleep(poll_interval)
+    except KeyboardInterrupt:
+        _stderr(f"\nstopped following; the execution goes on: {arn}")
+        sys.exit(130)
+    status = description["status"]
+    if store.exists("report.json"):
+        click.echo("")
+        click.echo(_report_text(store.get_model("report.json", Report)))
+    _stderr(f"execution {name}: {status}")
+    if status != "SUCCEEDED":
+        _stderr(f"error: {description.get('error', '')}\ncause: {description.get('cause', '')}")
+        sys.exit(1)
+
+
+def _latest_execution(deployment: Deployment) -> str:
+    sfn = deployment.client("stepfunctions")
+    executions = [
+        execution
+        for page in sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=deployment.state_machine_arn
+        )
+        for execution in page["executions"]
+    ]
+    if not executions:
+        raise click.ClickException(f"no execution of {deployment.state_machine_arn} yet")
+    latest = max(executions, key=lambda e: e["startDate"])
+    if latest["status"] == "RUNNING":
+        _stderr(f"note: the latest execution {latest['name']} is still running")
+    return str(latest["name"])
+
+
+@main.command()
+@click.argument("execution", required=False)
+@stack_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "markdown", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.pass_context
+@aws_errors
+def report(ctx: click.Context, execution: str | None, stack: str, output_format: str) -> None:
+    """Print a past run's report (default: the latest execution's).
+
+    EXECUTION is an execution name or ARN. The report is the run's
+    runs/<execution>/report.json (report.md for markdown) in the run bucket.
+    """
+    deployment = find_deployment(_session(ctx), stack)
+    name = execution_name(execution) if execution else _latest_execution(deployment)
+    store = deployment.run_store(name)
+    if not store.exists("report.json"):
+        raise click.ClickException(
+            f"execution {name} has no report (s3://{deployment.bucket}/{store.key('report.json')}"
+            "): it is still running, or it failed before Summarize"
+        )
+    if output_format == "markdown":
+        click.echo(store.get_text("report.md"))
+        return
+    loaded = store.get_model("report.json", Report)
+    if output_format == "json":
+        click.echo(loaded.model_dump_json(indent=2))
+    else:
+        _stderr(f"execution {name} ({'dry run' if loaded.dry_run else 'delete'}), {loaded.now}")
+        click.echo(_report_text(loaded))
 
 
 if __name__ == "__main__":

@@ -415,12 +415,15 @@ def test_orphan_referrer_is_deleted():
     assert dg(1) in by(result)[2].detail
 
 
-def test_referrer_in_use_by_digest_is_kept_alone():
+def test_a_referrer_in_use_keeps_its_subject():
     result = plan(
         [img(1, 400), img(2, 400, subject=dg(1), artifact_media_type=SIGNATURE)],
         used=usage(digests=[2]),
     )
-    assert verdicts(result) == {1: (DELETE, Reason.EXPIRED), 2: (KEEP, Reason.IN_USE_DIGEST)}
+    assert verdicts(result) == {
+        1: (KEEP, Reason.SUBJECT_OF_KEPT_REFERRER),
+        2: (KEEP, Reason.IN_USE_DIGEST),
+    }
 
 
 def test_referrer_chains_follow_the_root_subject():

@@ -166,10 +166,12 @@ def _check(plan: RepositoryPlan, images, usage: RepositoryUsage, rule: Rule) -> 
                 decision.subject not in decisions
             )
 
-    # (b) no child of a kept image (index) is deleted
+    # (b) no child of a kept image (index) is deleted;
+    # (c') no subject of a kept referrer is deleted
     for digest in kept:
         for child in decisions[digest].manifests:
             assert child not in deleted
+        assert decisions[digest].subject not in deleted
 
     # keep_count slots are 1..n, n <= keep_count, newest first, only tagged non-referrers
     slots = [d for d in plan.decisions if d.reason is Reason.KEEP_COUNT]

@@ -92,6 +92,7 @@ def test_random_graphs_keep_their_promises(tmp_path: Path, graph) -> None:
     for d in left:
         # A kept index keeps every child; a kept subject keeps its referrers.
         assert set(by_digest[d].get("manifests", [])) & set(by_digest) <= left
+        assert by_digest[d].get("subject") not in gone  # a kept referrer keeps its subject
     for d in gone:
         subject = by_digest[d].get("subject")
         assert subject is None or subject not in left  # no kept subject loses a referrer

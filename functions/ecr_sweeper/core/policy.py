@@ -82,6 +82,7 @@ class Reason(StrEnum):
     KEEP_COUNT = "keep_count"
     CHILD_OF_KEPT_INDEX = "child_of_kept_index"
     INDEX_OF_IN_USE_CHILD = "index_of_in_use_child"
+    SUBJECT_OF_KEPT_REFERRER = "subject_of_kept_referrer"
     REFERRER_OF_KEPT = "referrer_of_kept"
     ARTIFACT = "artifact"
     ARCHIVED_NOT_DELETED = "archived_not_deleted"
@@ -416,6 +417,21 @@ def _decide(
                 f"artifact ({record.artifact_media_type}) never deleted",
             )
     keep_from([d for d in graph.order if d in kept])
+    # A referrer kept on its own account (in use, tag pattern, archived) keeps its
+    # subject: a signature or SOCI index is useless without the image it describes.
+    pending = [d for d in graph.order if d in kept and graph.subject[d] is not None]
+    while pending:
+        referrer = pending.pop()
+        subject = graph.subject[referrer]
+        if subject in records and subject not in kept:
+            kept[subject] = (
+                Reason.SUBJECT_OF_KEPT_REFERRER,
+                f"subject of kept referrer {referrer}",
+            )
+            keep_from([subject])
+            pending.extend(d for d in graph.order if d in kept and graph.subject[d] == subject)
+            if graph.subject[subject] is not None:
+                pending.append(subject)
 
     # 3. Not expired (referrers are never judged by their own age).
     for digest in graph.order:
@@ -512,6 +528,20 @@ def enforce_safety(
                     found = (Reason.CHILD_OF_KEPT_INDEX, f"child of kept index {kept_parent}")
                 elif decision.subject in kept:
                     found = (Reason.REFERRER_OF_KEPT, f"referrer of kept {decision.subject}")
+                else:
+                    kept_referrer = next(
+                        (
+                            d.digest
+                            for d in result
+                            if d.subject == decision.digest and d.digest in kept
+                        ),
+                        None,
+                    )
+                    if kept_referrer is not None:
+                        found = (
+                            Reason.SUBJECT_OF_KEPT_REFERRER,
+                            f"subject of kept referrer {kept_referrer}",
+                        )
             if found is None:
                 continue
             reason, detail = found
