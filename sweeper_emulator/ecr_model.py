@@ -142,6 +142,8 @@ _original_batch_delete = ecr_models.ECRBackend.batch_delete_image
 
 # (repository, digest) in the order ECR deleted them: lets tests check parents go first.
 DELETION_LOG: list[tuple[str, str]] = []
+# digest -> failure code that BatchDeleteImage answers for it (inventory `delete_failures`).
+DELETE_FAILURES: dict[str, str] = {}
 
 
 def _batch_delete_image(
@@ -163,7 +165,15 @@ def _batch_delete_image(
             for child in getattr(image, "children", [])
         }
         for image_id in image_ids:
-            if image_id.get("imageDigest") in listed_by_staying_index:
+            if image_id.get("imageDigest") in DELETE_FAILURES:
+                refused.append(
+                    {
+                        "imageId": {"imageDigest": image_id["imageDigest"]},
+                        "failureCode": DELETE_FAILURES[image_id["imageDigest"]],
+                        "failureReason": "injected by the emulator",
+                    }
+                )
+            elif image_id.get("imageDigest") in listed_by_staying_index:
                 refused.append(
                     {
                         "imageId": {"imageDigest": image_id["imageDigest"]},
@@ -198,6 +208,51 @@ def _batch_delete_image(
     return response
 
 
+# The time the emulated account lives at (the inventory's `now`): archive times use it.
+CLOCK: dict[str, Any] = {"now": None}
+
+
+def _update_image_storage_class(self: ecr_responses.ECRResponse) -> ActionResult:
+    """UpdateImageStorageClass (one image per call): ARCHIVE or STANDARD."""
+    repository = self._get_param("repositoryName")
+    image_id = self._get_param("imageId") or {}
+    target = self._get_param("targetStorageClass")
+    image = self.ecr_backend.repositories[repository]._get_image(
+        image_id.get("imageTag"), image_id.get("imageDigest")
+    )
+    if target == "ARCHIVE":
+        image.image_status = "ARCHIVED"
+        image.last_archived_at = CLOCK["now"]
+    else:
+        image.image_status = "ACTIVE"
+        image.last_activated_at = CLOCK["now"]
+    return ActionResult(
+        {
+            "registryId": self.ecr_backend.account_id,
+            "repositoryName": repository,
+            "imageId": {"imageDigest": image.image_digest},
+            "imageStatus": image.image_status,
+        }
+    )
+
+
+def statuses(account_id: str, region: str, repository: str) -> dict[str, str]:
+    backend = ecr_models.ecr_backends[account_id][region]
+    repo = backend.repositories.get(repository)
+    return {} if repo is None else {i.image_digest: _status(i) for i in repo.images}
+
+
+def apply_change(account_id: str, region: str, change: Any) -> None:
+    """Something that happens to an image while a run goes on (see Inventory.changes)."""
+    repo = ecr_models.ecr_backends[account_id][region].repositories[change.repository]
+    image = repo._get_image(None, change.digest)
+    if change.pulled_at is not None:
+        image.last_recorded_pull_time = change.pulled_at
+    for tag in change.add_tags:
+        image.update_tag(tag)
+
+
 def install() -> None:
+    ecr_responses.ECRResponse.update_image_storage_class = _update_image_storage_class
     ecr_responses.ECRResponse.describe_images = _describe_images
     ecr_models.ECRBackend.batch_delete_image = _batch_delete_image

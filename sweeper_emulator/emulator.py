@@ -17,7 +17,7 @@ from moto import mock_aws
 from moto.sns.models import sns_backends
 from moto.stepfunctions.parser.asl.eval.event import event_manager
 
-from sweeper_emulator import ecr_model, faults, runtime, sources
+from sweeper_emulator import ecr_model, faults, paging, runtime, sources, speed
 from sweeper_emulator.inventory import Inventory
 
 MOCK_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
@@ -53,6 +53,27 @@ def _payload_sizes(value: Any) -> list[int]:
 
 
 METER = PayloadMeter()
+
+
+class TransitionMeter:
+    """State transitions: states entered, in every history, the children's included.
+    AWS bills a STANDARD workflow by these (and by each retry, not counted here)."""
+
+    def __init__(self) -> None:
+        self.transitions = 0
+        self._lock = threading.Lock()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.transitions = 0
+
+    def observe(self, event_type: Any) -> None:
+        if str(getattr(event_type, "value", event_type)).endswith("StateEntered"):
+            with self._lock:
+                self.transitions += 1
+
+
+TRANSITIONS = TransitionMeter()
 _original_add_event = event_manager.EventManager.add_event
 
 
@@ -61,6 +82,7 @@ def _add_event(
 ) -> int:
     if event_details:
         METER.observe(event_details)
+    TRANSITIONS.observe(event_type)
     return _original_add_event(self, context, event_type, event_details, *args, **kwargs)
 
 
@@ -106,6 +128,8 @@ def _install_everything(
     _scale_retry_waits(retry_wait_scale)
     event_manager.EventManager.add_event = _add_event
     ecr_model.install()
+    paging.install()
+    speed.install()
     faults.install()
     overrides = {} if verbose else {"POWERTOOLS_LOG_LEVEL": "WARNING"}
     runtime.install(overrides, measure_memory=measure_memory)
@@ -141,6 +165,7 @@ class Emulator:
         self._root = root
         self._mock = mock_aws(config=MOCK_CONFIG)
         self._saved_env: dict[str, str] = {}
+        self._pending_changes: list[Any] = []
         self.stack: runtime.Stack | None = None
 
     def __enter__(self) -> Emulator:
@@ -174,12 +199,22 @@ class Emulator:
             parameters=self._parameters,
             config_file=self._config_file,
         )
+        ecr_model.CLOCK["now"] = self.inventory.now
+        runtime.BEFORE_INVOKE[:] = [self._apply_changes]
         ecr_model.load_repositories(self.inventory)
         sources.load_ecs(self.inventory)
         sources.load_lambda(self.inventory)
         return self
 
+    def _apply_changes(self, fn: runtime.DeployedFunction) -> None:
+        """Apply the inventory's `changes` due before this function, once per run."""
+        due = [c for c in self._pending_changes if c.before == fn.logical_id]
+        for change in due:
+            ecr_model.apply_change(self.inventory.account_id, self.inventory.region, change)
+            self._pending_changes.remove(change)
+
     def __exit__(self, *exc: object) -> None:
+        runtime.BEFORE_INVOKE.clear()
         _scale_retry_waits(1.0)
         self._mock.stop()
         os.environ.clear()
@@ -200,7 +235,11 @@ class Emulator:
         assert self.stack is not None, "use the Emulator as a context manager"
         faults.CALLS.reset(self.inventory.faults)
         ecr_model.DELETION_LOG.clear()
+        self._pending_changes = list(self.inventory.changes)
+        ecr_model.DELETE_FAILURES.clear()
+        ecr_model.DELETE_FAILURES.update(self.inventory.delete_failures)
         METER.largest = 0
+        TRANSITIONS.reset()
         before = {
             r.name: set(
                 ecr_model.remaining_digests(
@@ -229,7 +268,8 @@ class Emulator:
                 break
             if time.monotonic() - started > timeout_s:
                 raise TimeoutError(f"execution {execution_arn} still running after {timeout_s}s")
-            time.sleep(0.05)
+            # Poll less often as the run goes on: the poll competes with the run for the GIL.
+            time.sleep(min(0.25, 0.05 + (time.monotonic() - started) / 100))
         wall = time.monotonic() - started
 
         history: list[dict[str, Any]] = []
@@ -240,9 +280,11 @@ class Emulator:
             remaining = ecr_model.remaining_digests(
                 self.inventory.account_id, self.inventory.region, repo
             )
+            status = ecr_model.statuses(self.inventory.account_id, self.inventory.region, repo)
             repositories[repo] = {
                 "deleted": sorted(digests - set(remaining)),
                 "remaining": sorted(remaining),
+                "archived": sorted(d for d, s in status.items() if s == "ARCHIVED"),
             }
         notifications = [
             {"subject": subject, "message": message}
@@ -260,6 +302,7 @@ class Emulator:
             "api_calls": dict(sorted(faults.CALLS.calls.items())),
             "history_events": len(history),
             "max_state_payload_bytes": METER.largest,
+            "state_transitions": TRANSITIONS.transitions,
             "deletion_order": [list(item) for item in ecr_model.DELETION_LOG],
             "wall_seconds": round(wall, 3),
         }

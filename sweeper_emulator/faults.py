@@ -29,6 +29,7 @@ class CallLog:
         self.calls: Counter[str] = Counter()
         self.faults: list[Fault] = []
         self._fired: Counter[int] = Counter()
+        self._seen: Counter[int] = Counter()
         self._lock = threading.Lock()
 
     def reset(self, faults: list[Fault]) -> None:
@@ -36,6 +37,7 @@ class CallLog:
             self.calls.clear()
             self.faults = list(faults)
             self._fired.clear()
+            self._seen.clear()
 
     def record(self, operation: str) -> Fault | None:
         """Count one request; return the fault to answer it with, if any."""
@@ -44,6 +46,9 @@ class CallLog:
             for index, fault in enumerate(self.faults):
                 if fault.operation.lower() != operation.lower():
                     continue
+                self._seen[index] += 1
+                if self._seen[index] <= fault.skip:
+                    continue
                 if fault.times is None or self._fired[index] < fault.times:
                     self._fired[index] += 1
                     return fault
@@ -51,6 +56,11 @@ class CallLog:
 
 
 CALLS = CallLog()
+
+
+class EmulatedCrash(BaseException):
+    """The Lambda runtime dies mid-invocation. A BaseException, so that no `except
+    Exception` in product code can swallow it; the invocation fails with its type."""
 
 
 def _from_handler(request: Any) -> bool:
@@ -68,6 +78,8 @@ def _before_send(request: Any, event_name: str = "", **kwargs: Any) -> AWSRespon
     fault = CALLS.record(f"{parts[1]}:{parts[2]}")
     if fault is None:
         return None
+    if fault.crash:
+        raise EmulatedCrash(fault.error)
     # botocore offers the request to every before-send handler, moto's included, and
     # uses the first answer: point it nowhere so that moto does not also carry it out.
     original_url = request.url

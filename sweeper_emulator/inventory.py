@@ -108,6 +108,10 @@ class Fault(_Strict):
     times: int | None = None  # fail the first N calls; None: every call
     message: str = "injected by the emulator"
     status: int | None = None  # HTTP status; default 400 (500 for *Internal*/*Unavailable*)
+    skip: int = Field(default=0, ge=0)  # let the first N matching calls through first
+    # Instead of an AWS error, the function crashes (the Lambda runtime dies) at that call:
+    # the invocation fails with `error` as its error type (e.g. Runtime.ExitError).
+    crash: bool = False
 
     @field_validator("operation")
     @classmethod
@@ -115,6 +119,17 @@ class Fault(_Strict):
         if ":" not in value:
             raise ValueError("operation must look like 'ecs:ListServices'")
         return value
+
+
+class Change(_Strict):
+    """Something that happens to an image during a run, just before a function first runs:
+    e.g. a pull between the scan and the deleter."""
+
+    before: str  # the template's logical id of the function, e.g. "DeleterFunction"
+    repository: str
+    digest: str = Field(pattern=DIGEST_PATTERN)
+    pulled_at: datetime | None = None  # sets lastRecordedPullTime
+    add_tags: list[str] = Field(default_factory=list)
 
 
 class Inventory(_Strict):
@@ -125,6 +140,9 @@ class Inventory(_Strict):
     ecs: Ecs = Field(default_factory=Ecs)
     lambda_: Lambda = Field(default_factory=Lambda, alias="lambda")
     faults: list[Fault] = Field(default_factory=list)
+    changes: list[Change] = Field(default_factory=list)
+    # digest -> failure code: BatchDeleteImage reports these in failures[] (a partial failure)
+    delete_failures: dict[str, str] = Field(default_factory=dict)
 
     @property
     def registry(self) -> str:

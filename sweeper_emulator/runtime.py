@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import threading
+import time
 import traceback
 import tracemalloc
 import uuid
@@ -22,7 +23,7 @@ from typing import Any
 import boto3
 from moto.awslambda.models import LambdaFunction
 
-from sweeper_emulator import faults
+from sweeper_emulator import express, faults
 from sweeper_emulator.template import Resolver, TemplateError, load_template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +53,7 @@ class DeployedFunction:
     timeout_s: int
     invocations: int = 0
     peak_memory_bytes: int = 0
+    seconds: float = 0.0  # time spent in the handler, all invocations
 
 
 @dataclass
@@ -67,12 +69,15 @@ class Stack:
     state_machine_arn: str = ""
     functions: dict[str, DeployedFunction] = field(default_factory=dict)  # by function name
     definition: str = ""
+    child_execution_type: str = "STANDARD"  # the Distributed Map's children
 
 
 _REGISTRY: dict[str, DeployedFunction] = {}
 _LOCK = threading.RLock()  # handlers run one at a time: they share os.environ
 _ENV_OVERRIDES: dict[str, str] = {}
-_MEASURE = {"memory": False}  # tracemalloc slows Python down: only the benchmark turns it on
+_MEASURE: dict[str, Any] = {"memory": False, "only": None}
+# Called with the function just before each invocation (the emulator's `changes`).
+BEFORE_INVOKE: list[Any] = []  # tracemalloc slows Python down: only the benchmark turns it on
 
 
 class _Context:
@@ -123,6 +128,8 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
         )
     payload = json.loads(event) if isinstance(event, str | bytes) else (event or {})
     module_name, function_name = fn.handler.rsplit(".", 1)
+    for hook in BEFORE_INVOKE:
+        hook(fn)
     with _LOCK:
         saved = dict(os.environ)
         os.environ.update(fn.environment)
@@ -137,14 +144,24 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
         )
         saved_session = boto3.DEFAULT_SESSION
         boto3.DEFAULT_SESSION = _handler_session(self.region)
-        if _MEASURE["memory"]:
+        traced = _MEASURE["memory"] and (
+            _MEASURE["only"] is None or fn.logical_id in _MEASURE["only"]
+        )
+        if traced:
             tracemalloc.start()
+        started = time.perf_counter()
         try:
             if str(fn.code_dir) not in sys.path:
                 sys.path.insert(0, str(fn.code_dir))
             handler = getattr(importlib.import_module(module_name), function_name)
             result = handler(payload, _Context(fn))
             return json.dumps(result), False, ""
+        except faults.EmulatedCrash as crash:
+            return (
+                json.dumps({"errorType": str(crash), "errorMessage": "emulated crash"}),
+                True,
+                "",
+            )
         except Exception as error:  # the Lambda runtime turns any exception into this payload
             return (
                 json.dumps(
@@ -158,11 +175,12 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
                 "",
             )
         finally:
-            if _MEASURE["memory"]:
+            if traced:
                 _, peak = tracemalloc.get_traced_memory()
                 tracemalloc.stop()
                 fn.peak_memory_bytes = max(fn.peak_memory_bytes, peak)
             fn.invocations += 1
+            fn.seconds += time.perf_counter() - started
             boto3.DEFAULT_SESSION = saved_session
             os.environ.clear()
             os.environ.update(saved)
@@ -170,9 +188,18 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
 
 def install(env_overrides: dict[str, str] | None = None, measure_memory: bool = False) -> None:
     LambdaFunction._invoke_lambda = _invoke_in_process
+    # A new emulated deployment starts with new containers: new sessions, new clients.
+    _SESSIONS.clear()
     _MEASURE["memory"] = measure_memory
+    _MEASURE["only"] = None
     _ENV_OVERRIDES.clear()
     _ENV_OVERRIDES.update(env_overrides or {})
+
+
+def measure_memory_only(logical_ids: set[str] | None) -> None:
+    """With measure_memory on, trace only these functions (by logical ID; None: all).
+    The benchmark's largest run traces the functions whose work grows with its size."""
+    _MEASURE["only"] = None if logical_ids is None else set(logical_ids)
 
 
 def deploy(
@@ -291,6 +318,9 @@ def deploy(
         start = definition.index("${")
         raise TemplateError(f"unsubstituted placeholder {definition[start : start + 40]!r}")
     stack.definition = definition
+    # moto parses STANDARD children only: EXPRESS ones are checked, then run as STANDARD.
+    definition, express_maps = express.as_standard(definition)
+    stack.child_execution_type = "EXPRESS" if express_maps else "STANDARD"
     name = resolver.resolve(props.get("Name", f"{stack_name}-{logical}"))
     stack.state_machine_arn = sfn.create_state_machine(
         name=name,

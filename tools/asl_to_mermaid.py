@@ -34,7 +34,7 @@ DESIGN = ROOT / "docs" / "design.md"
 INDENT = "    "
 BLOCK_RE = re.compile(r"^```mermaid\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 _PLAIN_ID = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-_PLAIN_LABEL = re.compile(r"[A-Za-z0-9_ .,:()-]+")
+_PLAIN_LABEL = re.compile(r"[A-Za-z0-9_ ]+")
 # Words that cannot be node ids in a Mermaid flowchart.
 _RESERVED = {"end", "graph", "flowchart", "subgraph", "style", "class", "classDef", "click"}
 _SHAPES = {
@@ -90,7 +90,9 @@ def _label(text: str) -> str:
 
 
 def _edge_label(text: str) -> str:
-    return text.replace("|", "#124;").replace('"', "#quot;")
+    if _PLAIN_LABEL.fullmatch(text):
+        return text
+    return '"' + text.replace('"', "#quot;").replace("|", "#124;") + '"'
 
 
 def _condition(rule: dict[str, Any]) -> str:

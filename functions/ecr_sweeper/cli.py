@@ -17,8 +17,10 @@ import functools
 import json
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +41,14 @@ from ecr_sweeper.core.sizes import format_size
 from ecr_sweeper.errors import ConfigError, SweeperError, TransientAwsError
 from ecr_sweeper.local import (
     Account,
+    check_repositories,
     generate_config,
     in_use_uris,
     open_account,
     plan_account,
     plan_json,
     scan_in_use,
+    workflow_logs,
 )
 from ecr_sweeper.run_store import RunStore
 
@@ -203,27 +207,36 @@ def plan(
 ) -> None:
     """Show what a run would delete, computed locally; nothing is deleted or written.
 
-    Scans the ECS and Lambda sources and evaluates every repository that a rule
-    matches, with the workflow's own code, in the account and region the AWS
-    credentials point at. No stack or bucket is needed.
+    Runs the workflow's own steps as a dry run, in this process, on the account
+    and region the AWS credentials point at: the in-use scan, then Collect and
+    Evaluate for every repository that a rule matches. No stack or bucket is
+    needed. Exits 1 if a run would end FAILED.
     """
     config = _load_config(config_path)
     account = _open_account(ctx)
-    now = clock.utcnow()
+    if repositories:
+        check_repositories(account, config, repositories)
     _stderr("scanning ECS and Lambda for images in use ...")
-    local = plan_account(
-        account,
-        config,
-        now,
-        repositories=list(repositories) or None,
-        progress=_progress("reading repositories"),
-    )
+    with workflow_logs(sys.stderr):
+        local = plan_account(
+            account,
+            config_path,
+            clock.utcnow(),
+            repositories=repositories,
+            progress=_progress("reading repositories"),
+        )
     if output_format == "json":
         click.echo(json.dumps(plan_json(local, account, config_path), indent=2))
     else:
-        click.echo(render_table(local.report))
-        click.echo("")
-        click.echo(render_summary_line(local.report))
+        click.echo(_report_text(local.report))
+    planned, limit = local.caps.get("planned", 0), local.caps.get("limit")
+    if limit is not None and planned > limit:
+        _stderr(
+            f"warning: the plans delete {planned} images, more than safety.max_deletions "
+            f"({limit}): a deleting run would delete nothing"
+        )
+    if local.failure:
+        raise click.ClickException(f"a run would end FAILED: {local.failure}")
 
 
 @main.command()
@@ -242,12 +255,14 @@ def scan(ctx: click.Context, output: str, config_path: str) -> None:
     """Write the images in use, as `ecrm scan -o FILE` does: a JSON array of image URIs.
 
     Each digest and tag in use appears as `<registry>/<repo>@<digest>` and
-    `<registry>/<repo>:<tag>`, sorted. Only the config's clusters,
-    task_definitions and lambda_functions sections are read.
+    `<registry>/<repo>:<tag>`, sorted. The set is the one the workflow's in-use
+    scan builds from the config's clusters, task_definitions and
+    lambda_functions sections.
     """
-    config = _load_config(config_path)
+    _load_config(config_path)
     account = _open_account(ctx)
-    in_use = scan_in_use(account, config)
+    with workflow_logs(sys.stderr):
+        in_use = scan_in_use(account, config_path, clock.utcnow())
     uris = in_use_uris(in_use, account.registry)
     _write(output, json.dumps(uris, indent=2) + "\n")
     sources = ", ".join(f"{name} {count}" for name, count in in_use.sources.items()) or "none"
@@ -337,6 +352,11 @@ def find_deployment(session: Any, stack: str) -> Deployment:
     return Deployment(stack, outputs["StateMachineArn"], outputs["RunBucketName"], session)
 
 
+def new_execution_name() -> str:
+    """`cli-<UTC time>-<random>`: sorts by start time, names the run's S3 prefix."""
+    return f"cli-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
 def execution_name(execution: str) -> str:
     """An execution's name, from its name or its ARN."""
     return execution.rsplit(":", 1)[-1] if execution.startswith("arn:") else execution
@@ -395,7 +415,7 @@ def run(
             raise click.BadParameter(f"not JSON: {error}", param_hint="--input") from error
     deployment = find_deployment(_session(ctx), stack)
     sfn = deployment.client("stepfunctions")
-    arguments = {"stateMachineArn": deployment.state_machine_arn}
+    arguments = {"stateMachineArn": deployment.state_machine_arn, "name": new_execution_name()}
     if execution_input is not None:
         arguments["input"] = execution_input
     arn = sfn.start_execution(**arguments)["executionArn"]
@@ -484,4 +504,4 @@ def report(ctx: click.Context, execution: str | None, stack: str, output_format:
 
 
 if __name__ == "__main__":
-    main()
+    main(prog_name="ecr-sweeper")

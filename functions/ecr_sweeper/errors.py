@@ -26,6 +26,18 @@ class DeleteFailed(SweeperError):
     """BatchDeleteImage reported failures other than ImageNotFound."""
 
 
+class DeletionCapExceeded(SweeperError):
+    """The plans would delete more than safety.max_deletions images: nothing is deleted."""
+
+
+class NothingInUse(SweeperError):
+    """Sources are configured but the scan found no image in use: probably a blind scan."""
+
+
+class RunInProgress(SweeperError):
+    """Another execution of the sweep holds the run lock: two runs never delete at once."""
+
+
 class RepositoriesFailed(SweeperError):
     """One or more repositories did not finish; the run is marked FAILED."""
 

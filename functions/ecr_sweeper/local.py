@@ -1,41 +1,48 @@
-"""The workflow's scan and plan, run locally by the `ecr-sweeper` command.
+"""The workflow's steps, run locally by the `ecr-sweeper` command.
 
-These functions call the same adapters and core code as the workflow's steps
-(steps.py), against the account the AWS credentials point at, but keep
-everything in memory: nothing is written to S3 and nothing is deleted. Every
-client they use is read-only: any call other than Describe*, List*, Get* or
-BatchGet* is refused before it is sent.
+`plan` and `scan` call the workflow's own steps (steps.py: the in-use scan,
+Collect, Evaluate, the caps check, a dry-run Delete and Summarize) against the
+account the AWS credentials point at. The run data those steps keep in the run
+bucket stays in memory instead (:class:`MemoryS3`), so no bucket is needed and
+nothing is written. Every AWS client they get is read-only: any call other than
+Describe*, List*, Get* or BatchGet* is refused before it is sent, so nothing can
+be deleted even by mistake.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import io
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TextIO
 
 import boto3
 import yaml
+from botocore.exceptions import ClientError
 
+from ecr_sweeper import steps
 from ecr_sweeper.adapters import ecr as ecr_api
 from ecr_sweeper.adapters.aws import RETRY_CONFIG
-from ecr_sweeper.adapters.ecs import collect_ecs_usage
-from ecr_sweeper.adapters.lambda_functions import collect_lambda_usage
 from ecr_sweeper.core.config import (
     DEFAULT_KEEP_TAG_PATTERNS,
     DEFAULT_RESOURCE_KEEP_COUNT,
     Config,
     load_config,
 )
-from ecr_sweeper.core.images import ImageKind
-from ecr_sweeper.core.in_use import InUseBuilder, InUseSet, RepositoryUsage
-from ecr_sweeper.core.policy import Action, RepositoryPlan, plan_repository
-from ecr_sweeper.core.report import ImageAction, Report, RepositoryResult, build_report
-from ecr_sweeper.errors import SweeperError
-from ecr_sweeper.steps import kind_rows
+from ecr_sweeper.core.in_use import InUseSet
+from ecr_sweeper.core.policy import RepositoryPlan
+from ecr_sweeper.core.report import Report, RepositoryResult
+from ecr_sweeper.errors import RepositoriesFailed, SweeperError
+from ecr_sweeper.events import RunContext
+from ecr_sweeper.run_store import RunStore, repository_file
 
 READ_ONLY_PREFIXES = ("Describe", "List", "Get", "BatchGet")
-PLAN_NAME = "plan"  # the execution name a local plan's report carries
+PLAN_NAME = "plan"  # the execution name of a local run (its report carries it)
+LOCAL_BUCKET = "local"  # the name the steps see for the in-memory run bucket
+WORKFLOW_LOGGER = "ecr-sweeper"  # the steps' Powertools logger
 
 # `ecr-sweeper generate`, as `ecrm generate` writes it.
 GENERATED_EXPIRES = "30d"
@@ -43,7 +50,7 @@ GENERATED_KEEP_COUNT = 5
 
 
 class LocalError(SweeperError):
-    """A local command cannot go on (bad arguments, missing credentials or region)."""
+    """A local command cannot go on (bad arguments, missing region, ...)."""
 
 
 class ReadOnlyViolation(SweeperError):
@@ -61,6 +68,76 @@ def read_only(client: Any) -> Any:
     """`client`, refusing (before sending) every operation that is not a read."""
     client.meta.events.register("before-call", _refuse_writes)
     return client
+
+
+class MemoryS3:
+    """The S3 calls the steps make on the run bucket, on a dict in memory.
+
+    Any other S3 operation fails, so that a step that starts to use one fails
+    loudly here instead of touching a real bucket.
+    """
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str], bytes] = {}
+
+    @staticmethod
+    def _missing(operation: str, bucket: str, key: str) -> ClientError:
+        return ClientError(
+            {
+                "Error": {"Code": "NoSuchKey", "Message": f"s3://{bucket}/{key}: no such key"},
+                "ResponseMetadata": {"HTTPStatusCode": 404},
+            },
+            operation,
+        )
+
+    def put_object(self, *, Bucket: str, Key: str, Body: bytes | str, **_: Any) -> dict[str, Any]:
+        self.objects[(Bucket, Key)] = Body.encode() if isinstance(Body, str) else bytes(Body)
+        return {}
+
+    def get_object(self, *, Bucket: str, Key: str, **_: Any) -> dict[str, Any]:
+        if (Bucket, Key) not in self.objects:
+            raise self._missing("GetObject", Bucket, Key)
+        return {"Body": io.BytesIO(self.objects[(Bucket, Key)])}
+
+    def head_object(self, *, Bucket: str, Key: str, **_: Any) -> dict[str, Any]:
+        if (Bucket, Key) not in self.objects:
+            error = self._missing("HeadObject", Bucket, Key)
+            error.response["Error"]["Code"] = "404"
+            raise error
+        return {"ContentLength": len(self.objects[(Bucket, Key)])}
+
+    def get_paginator(self, operation: str) -> Any:
+        if operation != "list_objects_v2":
+            raise LocalError(f"S3 {operation} is not available to a local run")
+        return self
+
+    def paginate(self, *, Bucket: str, Prefix: str = "", **_: Any) -> Iterator[dict[str, Any]]:
+        keys = sorted(k for b, k in self.objects if b == Bucket and k.startswith(Prefix))
+        yield {"Contents": [{"Key": k, "Size": len(self.objects[(Bucket, k)])} for k in keys]}
+
+    def __getattr__(self, operation: str) -> Any:
+        raise AttributeError(f"S3 {operation} is not available to a local run")
+
+
+@contextmanager
+def workflow_logs(stream: TextIO, level: int = logging.ERROR) -> Iterator[None]:
+    """Send the steps' JSON logs to `stream` (stderr), only from `level` up, meanwhile.
+
+    The steps log for CloudWatch, on stdout; the CLI's stdout is its output.
+    """
+    logger = logging.getLogger(WORKFLOW_LOGGER)
+    handlers = [h for h in logger.handlers if isinstance(h, logging.StreamHandler)]
+    saved = [(h, h.stream) for h in handlers]
+    saved_level = logger.level
+    for handler in handlers:
+        handler.setStream(stream)
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        for handler, original in saved:
+            handler.setStream(original)
+        logger.setLevel(saved_level)
 
 
 @dataclass
@@ -98,42 +175,156 @@ def open_account(session: Any | None = None) -> Account:
 
 
 # ---------------------------------------------------------------------------------------------
-# The in-use scan (steps.scan_in_use without S3)
+# A local run: the workflow's steps on an in-memory run bucket
 # ---------------------------------------------------------------------------------------------
 
 
-def target_repositories(
-    account: Account, config: Config, only: Sequence[str] | None = None
-) -> list[str]:
-    """The repositories a run would sweep (a rule matches them), sorted.
+class LocalRun:
+    """One dry run of the workflow's steps, in this process, deleting and writing nothing."""
 
-    `only` narrows them to the named repositories, each of which must exist and
-    match a rule.
-    """
-    names = ecr_api.list_repository_names(account.client("ecr"))
-    targets = [name for name in names if config.rule_for_repository(name) is not None]
-    if not only:
-        return targets
-    existing = set(names)
-    problems = [
-        f"repository {name!r} does not exist in {account.account_id} {account.region}"
-        if name not in existing
-        else f"repository {name!r} matches no repository rule of the config"
-        for name in dict.fromkeys(only)
-        if name not in targets
-    ]
+    def __init__(self, account: Account, now: datetime) -> None:
+        self.account = account
+        self.now = now
+        self.s3 = MemoryS3()
+        self.run: RunContext | None = None
+
+    def clients(self, service: str) -> Any:
+        """What the steps get for `clients`: the memory for S3, read-only AWS otherwise."""
+        return self.s3 if service == "s3" else self.account.client(service)
+
+    @property
+    def store(self) -> RunStore:
+        assert self.run is not None, "scan first"
+        return RunStore(self.run.bucket, self.run.prefix, self.s3)
+
+    def scan(self, config_path: str) -> RunContext:
+        """The in-use scan step (it also lists the repositories a rule matches)."""
+        self.run = steps.scan_in_use(
+            config_path=config_path,
+            execution_name=PLAN_NAME,
+            dry_run_default=True,
+            dry_run_override=True,
+            account_id=self.account.account_id,
+            region=self.account.region,
+            bucket=LOCAL_BUCKET,
+            now=self.now,
+            max_concurrency=1,
+            clients=self.clients,
+        )
+        return self.run
+
+    def in_use(self) -> InUseSet:
+        return self.store.get_model(steps.IN_USE, InUseSet)
+
+    def repositories(self) -> list[str]:
+        return [item["repository"] for item in self.store.get_json(steps.REPOSITORIES)]
+
+    def narrow(self, names: Sequence[str]) -> None:
+        """Sweep only `names` (the Map's items, as the scan wrote them, narrowed)."""
+        assert self.run is not None
+        wanted = set(names)
+        kept = [name for name in self.repositories() if name in wanted]
+        self.store.put_json(steps.REPOSITORIES, [{"repository": name} for name in kept])
+        self.run = self.run.model_copy(update={"repositories": len(kept)})
+
+    def plan(self, repository: str) -> None:
+        """Collect and Evaluate one repository."""
+        assert self.run is not None
+        steps.collect_repository(
+            repository,
+            self.run,
+            self.clients,
+            account_id=self.account.account_id,
+            region=self.account.region,
+        )
+        steps.evaluate_repository(repository, self.run, self.clients)
+
+    def check_caps(self) -> dict[str, int]:
+        assert self.run is not None
+        return steps.check_caps(self.run, self.clients)
+
+    def delete(self, repository: str) -> RepositoryResult:
+        """The Delete step of a dry run: what it would delete, recorded."""
+        assert self.run is not None and self.run.dry_run
+        steps.delete_repository(repository, self.run, self.clients)
+        return self.store.get_model(repository_file("results", repository), RepositoryResult)
+
+    def summarize(self) -> tuple[Report, str | None]:
+        """The report, and why the run would end FAILED (None if it would succeed)."""
+        assert self.run is not None
+        try:
+            _output, report = steps.summarize_run(self.run, self.clients)
+        except RepositoriesFailed as error:
+            return self.store.get_model("report.json", Report), str(error)
+        return report, None
+
+    def plan_of(self, repository: str) -> RepositoryPlan:
+        return self.store.get_model(repository_file("plans", repository), RepositoryPlan)
+
+    def result_of(self, repository: str) -> RepositoryResult:
+        return self.store.get_model(repository_file("results", repository), RepositoryResult)
+
+
+def check_repositories(account: Account, config: Config, names: Sequence[str]) -> None:
+    """Each of `names` must exist and match a repository rule (before a long scan)."""
+    existing = set(ecr_api.list_repository_names(account.client("ecr")))
+    problems = []
+    for name in dict.fromkeys(names):
+        if name not in existing:
+            problems.append(
+                f"repository {name!r} does not exist in {account.account_id} {account.region}"
+            )
+        elif config.rule_for_repository(name) is None:
+            problems.append(f"repository {name!r} matches no repository rule of the config")
     if problems:
         raise LocalError("; ".join(problems))
-    wanted = set(only)
-    return [name for name in targets if name in wanted]
 
 
-def scan_in_use(account: Account, config: Config) -> InUseSet:
-    """Every image the config's ECS and Lambda sources use, as the workflow's scan finds it."""
-    builder = InUseBuilder(account_id=account.account_id, region=account.region)
-    collect_ecs_usage(account.client("ecs"), config, builder)
-    collect_lambda_usage(account.client("lambda"), config, builder)
-    return builder.build()
+@dataclass
+class LocalPlan:
+    report: Report
+    failure: str | None  # why a run would end FAILED, if it would
+    caps: dict[str, int]
+    in_use: InUseSet
+    plans: dict[str, RepositoryPlan]
+    results: dict[str, RepositoryResult]
+
+
+def plan_account(
+    account: Account,
+    config_path: str,
+    now: datetime,
+    *,
+    repositories: Sequence[str] | None = None,
+    progress: Callable[[list[str]], Iterable[str]] = iter,
+) -> LocalPlan:
+    """A dry run of the workflow's steps on every repository a rule matches (or on
+    `repositories`), in memory. `progress` wraps the loop over the repositories."""
+    local = LocalRun(account, now)
+    local.scan(config_path)
+    if repositories:
+        local.narrow(repositories)
+    names = local.repositories()
+    for name in progress(names):
+        local.plan(name)
+    caps = local.check_caps()
+    results = {name: local.delete(name) for name in names}
+    report, failure = local.summarize()
+    return LocalPlan(
+        report=report,
+        failure=failure,
+        caps=caps,
+        in_use=local.in_use(),
+        plans={name: local.plan_of(name) for name in names},
+        results=results,
+    )
+
+
+def scan_in_use(account: Account, config_path: str, now: datetime) -> InUseSet:
+    """The in-use set, as the workflow's scan step builds it."""
+    local = LocalRun(account, now)
+    local.scan(config_path)
+    return local.in_use()
 
 
 def in_use_uris(in_use: InUseSet, registry: str) -> list[str]:
@@ -146,89 +337,6 @@ def in_use_uris(in_use: InUseSet, registry: str) -> list[str]:
     return sorted(uris)
 
 
-# ---------------------------------------------------------------------------------------------
-# The plan (Collect, Evaluate and a dry-run Delete, without S3)
-# ---------------------------------------------------------------------------------------------
-
-
-def dry_run_result(plan: RepositoryPlan, usage: RepositoryUsage) -> RepositoryResult:
-    """What the deleter records for `plan` in a dry run (steps.delete_repository).
-
-    The deleter's last-line guard is applied the same way: an image that is not
-    marked delete, or whose digest or a tag of which is in use, is skipped.
-    """
-    decisions = {d.digest: d for d in plan.decisions}
-    planned: list[ImageAction] = []
-    skipped: list[ImageAction] = []
-    for digest in plan.to_delete():
-        decision = decisions[digest]
-        action = ImageAction(
-            digest=digest,
-            tags=list(decision.tags),
-            kind=str(decision.kind),
-            size_bytes=decision.size_bytes,
-            pushed_at=decision.pushed_at,
-            reason=decision.reason,
-            detail=decision.detail,
-        )
-        in_use_tags = [t for t in decision.tags if t in usage.tags]
-        if decision.action is not Action.DELETE or digest in usage.digests or in_use_tags:
-            skipped.append(
-                action.model_copy(
-                    update={"reason": "in_use_guard", "detail": "in use: refused by the deleter"}
-                )
-            )
-            continue
-        planned.append(action)
-    # An index's size is the largest of its children: counting it would count blobs twice.
-    reclaimed = sum(a.size_bytes for a in planned if a.kind != ImageKind.INDEX)
-    return RepositoryResult(
-        repository=plan.repository,
-        rule=plan.rule,
-        dry_run=True,
-        status="ok",
-        rows=kind_rows(plan),
-        planned=planned,
-        skipped=skipped,
-        bytes_reclaimed=reclaimed,
-    )
-
-
-@dataclass
-class LocalPlan:
-    report: Report
-    in_use: InUseSet
-    plans: dict[str, RepositoryPlan]
-    results: dict[str, RepositoryResult]
-
-
-def plan_account(
-    account: Account,
-    config: Config,
-    now: datetime,
-    *,
-    repositories: Sequence[str] | None = None,
-    progress: Callable[[list[str]], Iterable[str]] = iter,
-) -> LocalPlan:
-    """Scan, collect and evaluate every target repository, as a dry run would, in memory.
-
-    `progress` wraps the iteration over the repositories (the CLI's progress bar).
-    """
-    targets = target_repositories(account, config, repositories)
-    in_use = scan_in_use(account, config)
-    plans: dict[str, RepositoryPlan] = {}
-    results: dict[str, RepositoryResult] = {}
-    for name in progress(targets):
-        rule = config.rule_for_repository(name)
-        assert rule is not None  # target_repositories keeps only matched repositories
-        images = ecr_api.describe_all_images(account.client("ecr"), name)
-        usage = in_use.usage_for(name)
-        plans[name] = plan_repository(name, images, rule, usage, now)
-        results[name] = dry_run_result(plans[name], usage)
-    report = build_report(PLAN_NAME, True, now, targets, results, in_use.image_count())
-    return LocalPlan(report=report, in_use=in_use, plans=plans, results=results)
-
-
 def plan_json(local: LocalPlan, account: Account, config_path: str) -> dict[str, Any]:
     """`plan --format json`: per repository, the table rows and every image's decision."""
     repositories = []
@@ -238,6 +346,7 @@ def plan_json(local: LocalPlan, account: Account, config_path: str) -> dict[str,
             {
                 "repository": line.repository,
                 "rule": plan.rule,
+                "status": result.status,
                 "cutoff": plan.cutoff.isoformat(),
                 "rows": [row.model_dump(mode="json") for row in line.rows],
                 "would_delete": line.deleted,
@@ -260,6 +369,7 @@ def plan_json(local: LocalPlan, account: Account, config_path: str) -> dict[str,
         "images_total": local.report.images_total,
         "images_to_delete": local.report.images_deleted,
         "bytes_reclaimed": local.report.bytes_reclaimed,
+        "failed": local.report.failed,
         "repositories": repositories,
     }
 

@@ -17,10 +17,18 @@ from aws_lambda_powertools import Logger
 from ecr_sweeper.adapters import ecr as ecr_api
 from ecr_sweeper.adapters.ecs import collect_ecs_usage
 from ecr_sweeper.adapters.lambda_functions import collect_lambda_usage
-from ecr_sweeper.core.config import Config, RepositoryRule, load_config_file
+from ecr_sweeper.core.config import Config, RepositoryRule, load_config_file, wildcard_match
 from ecr_sweeper.core.images import ImageKind, RepositoryImages
 from ecr_sweeper.core.in_use import InUseBuilder, InUseSet
-from ecr_sweeper.core.policy import Action, RepositoryPlan, plan_repository
+from ecr_sweeper.core.policy import (
+    Action,
+    ImageDecision,
+    Protection,
+    Reason,
+    RepositoryPlan,
+    plan_repository,
+)
+from ecr_sweeper.core.recheck import recheck
 from ecr_sweeper.core.report import (
     Count,
     ImageAction,
@@ -30,7 +38,12 @@ from ecr_sweeper.core.report import (
     build_report,
     render_markdown,
 )
-from ecr_sweeper.errors import DeleteFailed, RepositoriesFailed, RunDataError
+from ecr_sweeper.errors import (
+    DeleteFailed,
+    DeletionCapExceeded,
+    RepositoriesFailed,
+    RunDataError,
+)
 from ecr_sweeper.events import (
     CollectOutput,
     DeleteOutput,
@@ -72,7 +85,17 @@ def scan_in_use(
         if config.rule_for_repository(name) is not None
     ]
     builder = InUseBuilder(account_id=account_id, region=region)
-    collect_ecs_usage(clients("ecs"), config, builder)
+    from ecr_sweeper.adapters.task_definition_cache import TaskDefinitionCache
+
+    # A task definition revision never changes: the images of those described by earlier
+    # runs are cached in the bucket (outside runs/), and only new revisions are described.
+    task_definitions = (
+        TaskDefinitionCache(clients("s3"), bucket).load()
+        if config.clusters or config.task_definitions
+        else TaskDefinitionCache.disabled()
+    )
+    ecs_scan = collect_ecs_usage(clients("ecs"), config, builder, task_definitions)
+    task_definitions.save(ecs_scan.task_definitions)
     collect_lambda_usage(clients("lambda"), config, builder)
     in_use = builder.build()
 
@@ -86,6 +109,8 @@ def scan_in_use(
             "in_use_images": in_use.image_count(),
             "sources": in_use.sources,
             "ignored": in_use.ignored,
+            "task_definitions_described": ecs_scan.described,
+            "task_definitions_cached": ecs_scan.cached,
         },
     )
     return RunContext(
@@ -105,32 +130,62 @@ def _store(run: RunContext, clients: Any) -> RunStore:
     return RunStore(run.bucket, run.prefix, clients("s3"))
 
 
-def _rule(store: RunStore, repository: str) -> RepositoryRule:
-    config = Config.model_validate(store.get_json(CONFIG_SNAPSHOT))
+def _rule(config: Config, repository: str) -> RepositoryRule:
     rule = config.rule_for_repository(repository)
     if rule is None:
         raise RunDataError(f"no repository rule matches {repository!r} in this run's config")
     return rule
 
 
-def collect_repository(repository: str, run: RunContext, clients: Any) -> CollectOutput:
-    """Step 2a. Every image of the repository, as ECR reports it, to S3."""
-    images = ecr_api.describe_all_images(clients("ecr"), repository)
+def collect_repository(
+    repository: str, run: RunContext, clients: Any, *, account_id: str = "", region: str = ""
+) -> CollectOutput:
+    """Step 2a. Every image of the repository, as ECR reports it, and whether the
+    repository's own tag protects it, to S3."""
+    ecr = clients("ecr")
+    protected = (
+        ecr_api.repository_protection(ecr, ecr_api.repository_arn(account_id, region, repository))
+        if account_id and region
+        else ""
+    )
+    images = ecr_api.describe_all_images(ecr, repository)
     _store(run, clients).put_model(
         repository_file("images", repository),
-        RepositoryImages(repository=repository, images=images),
+        RepositoryImages(repository=repository, images=images, protected=protected),
     )
     return CollectOutput(repository=repository, images=len(images))
+
+
+def _config(store: RunStore) -> Config:
+    return Config.model_validate(store.get_json(CONFIG_SNAPSHOT))
+
+
+def _protection(config: Config, repository_reason: str = "") -> Protection:
+    return Protection(
+        repository=repository_reason,
+        tag_patterns=tuple(config.protect_tag_patterns),
+        matches=wildcard_match,
+    )
 
 
 def evaluate_repository(repository: str, run: RunContext, clients: Any) -> EvaluateOutput:
     """Step 2b. Keep or delete each image, and why, against the in-use set."""
     store = _store(run, clients)
-    rule = _rule(store, repository)
+    config = _config(store)
+    rule = _rule(config, repository)
     in_use = store.get_model(IN_USE, InUseSet)
     images = store.get_model(repository_file("images", repository), RepositoryImages)
-    plan = plan_repository(repository, images.images, rule, in_use.usage_for(repository), run.now)
+    plan = plan_repository(
+        repository,
+        images.images,
+        rule,
+        in_use.usage_for(repository),
+        run.now,
+        protection=_protection(config, images.protected),
+    ).hold_if_ratio_exceeded(config.safety.max_delete_ratio, config.safety.ratio_min_images)
     store.put_model(repository_file("plans", repository), plan)
+    planned = 0 if plan.held else len(plan.deleted())
+    store.put_json(repository_file("counts", repository), {"planned": planned, "held": plan.held})
     totals = plan.totals()
     return EvaluateOutput(
         repository=repository,
@@ -138,6 +193,27 @@ def evaluate_repository(repository: str, run: RunContext, clients: Any) -> Evalu
         expired=Count(**totals["expired"]),
         keep=Count(**totals["keep"]),
     )
+
+
+def check_caps(run: RunContext, clients: Any) -> dict[str, int]:
+    """Step 3, between planning and deleting: a run whose plans delete more than
+    safety.max_deletions images in all deletes nothing."""
+    store = _store(run, clients)
+    config = _config(store)
+    names = store.list_names("counts/")
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        counts = list(pool.map(store.get_json, names))
+    planned = sum(int(c.get("planned", 0)) for c in counts)
+    held = sum(1 for c in counts if c.get("held"))
+    limit = config.safety.max_deletions
+    if planned > limit and not run.dry_run:
+        raise DeletionCapExceeded(
+            f"the plans delete {planned} images in {len(counts)} repositories, more than "
+            f"safety.max_deletions ({limit}): nothing was deleted. Check the plans "
+            f"(s3://{run.bucket}/{run.prefix}/plans/), then raise the cap in the config "
+            "if they are right."
+        )
+    return {"planned": planned, "repositories": len(counts), "held": held, "limit": limit}
 
 
 def kind_rows(plan: RepositoryPlan) -> list[KindRow]:
@@ -155,58 +231,116 @@ def kind_rows(plan: RepositoryPlan) -> list[KindRow]:
     return rows
 
 
+def _action(decision: ImageDecision, reason: str | None = None, detail: str | None = None):
+    return ImageAction(
+        digest=decision.digest,
+        tags=list(decision.tags),
+        kind=str(decision.kind),
+        size_bytes=decision.size_bytes,
+        pushed_at=decision.pushed_at,
+        reason=reason or decision.reason,
+        detail=decision.detail if detail is None else detail,
+    )
+
+
 def delete_repository(repository: str, run: RunContext, clients: Any) -> DeleteOutput:
-    """Step 2c. Delete what the plan says (nothing in a dry run) and record it."""
+    """Step 4. Delete (or archive) what the plan says, after a last look at each image;
+    nothing in a dry run or when the plan is held. Records what it did."""
     store = _store(run, clients)
-    plan = store.get_model(repository_file("plans", repository), RepositoryPlan)
+    config = _config(store)
+    rule = _rule(config, repository)
+    try:
+        plan = store.get_model(repository_file("plans", repository), RepositoryPlan)
+    except RunDataError:
+        # Its planning failed and was notified already; the summary fails the run.
+        logger.warning("no plan: nothing to delete", extra={"repository": repository})
+        return DeleteOutput(
+            repository=repository,
+            dry_run=run.dry_run,
+            deleted=0,
+            bytes_reclaimed=0,
+            already_gone=0,
+        )
+    images = store.get_model(repository_file("images", repository), RepositoryImages)
     usage = store.get_model(IN_USE, InUseSet).usage_for(repository)
+    protection = _protection(config, images.protected)
     decisions = {d.digest: d for d in plan.decisions}
 
-    planned: list[ImageAction] = []
+    candidates: list[ImageDecision] = []
     skipped: list[ImageAction] = []
     for digest in plan.to_delete():
         decision = decisions[digest]
-        action = ImageAction(
-            digest=digest,
-            tags=list(decision.tags),
-            kind=str(decision.kind),
-            size_bytes=decision.size_bytes,
-            pushed_at=decision.pushed_at,
-            reason=decision.reason,
-            detail=decision.detail,
-        )
         # Last line of defence, independent of the policy code: never send an
-        # in-use digest or tag to BatchDeleteImage.
+        # in-use digest or tag to ECR.
         in_use_tags = [t for t in decision.tags if t in usage.tags]
         if decision.action is not Action.DELETE or digest in usage.digests or in_use_tags:
             logger.error("refusing to delete an image in use", extra={"digest": digest})
-            skipped.append(
-                action.model_copy(
-                    update={"reason": "in_use_guard", "detail": "in use: refused by the deleter"}
-                )
-            )
+            skipped.append(_action(decision, "in_use_guard", "in use: refused by the deleter"))
             continue
-        planned.append(action)
+        candidates.append(decision)
+    planned = [_action(d) for d in candidates]
 
     deleted: list[str] = []
+    archived: list[str] = []
     already_gone: list[str] = []
     failures: list[dict[str, str]] = []
-    if not run.dry_run and planned:
-        outcome = ecr_api.delete_images(clients("ecr"), repository, [a.digest for a in planned])
-        deleted, already_gone = outcome.deleted, outcome.already_gone
-        failures = [{"digest": d, "code": c, "reason": r} for d, c, r in outcome.failures]
+    if not run.dry_run and candidates and not plan.held:
+        ecr = clients("ecr")
+        # A retried deleter (after a crash) picks up where the last attempt stopped.
+        progress_name = repository_file("progress", repository)
+        progress = store.get_json(progress_name) if store.exists(progress_name) else {}
+        deleted = list(progress.get("deleted", []))
+        archived = list(progress.get("archived", []))
+        done_before = set(deleted) | set(archived)
+        pending = [d for d in candidates if d.digest not in done_before]
+
+        def save_progress() -> None:
+            store.put_json(progress_name, {"deleted": deleted, "archived": archived})
+
+        current = ecr_api.describe_by_digest(ecr, repository, [d.digest for d in pending])
+        look = recheck(pending, current, run.now, rule, usage, protection)
+        already_gone.extend(look.gone)
+        skipped.extend(_action(d, reason, detail) for d, reason, detail in look.skipped)
+        to_archive = [
+            d.digest
+            for d in look.go
+            if rule.action == "archive" and d.reason is not Reason.ARCHIVED_EXPIRED
+        ]
+        to_delete = [d.digest for d in look.go if d.digest not in set(to_archive)]
+        if to_archive:
+            outcome = ecr_api.archive_images(ecr, repository, to_archive)
+            archived.extend(outcome.deleted)
+            already_gone.extend(outcome.already_gone)
+            failures.extend({"digest": d, "code": c, "reason": r} for d, c, r in outcome.failures)
+            save_progress()
+        if to_delete:
+
+            def confirmed(digests: list[str]) -> None:
+                deleted.extend(digests)
+                save_progress()
+
+            outcome = ecr_api.delete_images(ecr, repository, to_delete, on_progress=confirmed)
+            already_gone.extend(outcome.already_gone)
+            failures.extend({"digest": d, "code": c, "reason": r} for d, c, r in outcome.failures)
 
     # An index's size is the largest of its children: counting it would count blobs twice.
     sizes = {a.digest: a.size_bytes for a in planned if a.kind != ImageKind.INDEX}
-    done = {a.digest for a in planned} if run.dry_run else set(deleted)
+    if run.dry_run:
+        done = set() if plan.held else {a.digest for a in planned}
+    else:
+        done = set(deleted) | set(archived)
+    status = "failed" if failures else ("held" if plan.held else "ok")
     result = RepositoryResult(
         repository=repository,
         rule=plan.rule,
         dry_run=run.dry_run,
-        status="failed" if failures else "ok",
+        status=status,
+        held=plan.held,
+        action=rule.action,
         rows=kind_rows(plan),
-        planned=planned,
+        planned=[] if plan.held else planned,
         deleted=deleted,
+        archived_now=archived,
         already_gone=already_gone,
         skipped=skipped,
         failures=failures,
@@ -223,11 +357,11 @@ def delete_repository(repository: str, run: RunContext, clients: Any) -> DeleteO
     store.put_model(repository_file("results", repository), result)
     logger.info(
         f"{'Would delete' if run.dry_run else 'Deleted'} {len(done)} images on {repository}",
-        extra={"repository": repository, "dry_run": run.dry_run},
+        extra={"repository": repository, "dry_run": run.dry_run, "held": plan.held},
     )
     if failures:
         raise DeleteFailed(
-            f"{repository}: {len(failures)} images could not be deleted, first: "
+            f"{repository}: {len(failures)} images could not be removed, first: "
             f"{failures[0]['digest']} {failures[0]['code']} {failures[0]['reason']}"
         )
     return DeleteOutput(

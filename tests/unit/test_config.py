@@ -451,7 +451,7 @@ def test_unknown_key_in_entry_lists_allowed_keys() -> None:
     assert (
         "ecrm.yaml: repositories[0]: unknown key 'keep_tags' "
         "(allowed: name, name_pattern, expires, keep_count, keep_tag_patterns, "
-        "include_artifacts, archived_expires)"
+        "include_artifacts, archived_expires, keep_pulled_within, action)"
     ) in message
     assert "did you mean 'keep_tag_patterns'?" in message
 

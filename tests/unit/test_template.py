@@ -1,11 +1,19 @@
-"""The SAM template: lints clean, least-privilege IAM, right handlers and defaults.
+"""The SAM template: lints clean, least-privilege IAM, hardened resources, right defaults.
 
 Runs offline: `sam validate --lint` needs no AWS account, and the SAM translator is run in
 process with a stub managed-policy loader and a fixed region (no credentials are read).
+
+The IAM tests look at the *translated* template (plain CloudFormation, with the roles SAM
+generates), deployed twice: with every optional parameter at its default, and with every
+optional parameter set (`ALL_OPTIONS`). Conditions are evaluated here and `Fn::If` resolved,
+as CloudFormation would. docs/security.md's permissions table is checked against the same
+roles in tests/unit/test_security.py.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import os
 import re
@@ -25,6 +33,9 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 SAMCONFIG = ROOT / "samconfig.toml"
 
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
 FUNCTIONS = {
     "InUseScanFunction": "ecr_sweeper.handlers.in_use_scan.handler",
     "CollectorFunction": "ecr_sweeper.handlers.collect.handler",
@@ -33,13 +44,30 @@ FUNCTIONS = {
     "SummaryFunction": "ecr_sweeper.handlers.summarize.handler",
 }
 
-RUN_DATA = {"s3:GetObject", "s3:PutObject"}
+# Every optional parameter set: the conditional statements and properties all appear.
+ALL_OPTIONS = {
+    "NotificationEmail": "ops@example.com",
+    "LogExecutionData": "true",
+    "RepositoryArnPattern": f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/team-a/*",
+    "PermissionsBoundaryArn": f"arn:aws:iam::{ACCOUNT}:policy/boundary",
+    "RunBucketKmsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/run-bucket",
+    "NotificationKmsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/topic",
+    "LogsKmsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/logs",
+}
+SCENARIOS = {"defaults": {}, "all-options": ALL_OPTIONS}
 
-# What each role may do (inline policies; SAM's managed policies are checked separately).
+LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
+XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+RUN_DATA = {"s3:GetObject", "s3:PutObject"}
+RUN_BUCKET_KEY = {"kms:GenerateDataKey", "kms:Decrypt"}
+
+# What each role may do, by the resource that owns the role. The permissions test fails
+# when a role gains or loses an action; docs/security.md lists the same.
 EXPECTED_ACTIONS: dict[str, set[str]] = {
     "InUseScanFunction": {
+        *LOGS,
+        *XRAY,
         "ecr:DescribeRepositories",
-        "ecr:ListTagsForResource",
         "ecs:ListClusters",
         "ecs:ListServices",
         "ecs:DescribeServices",
@@ -52,12 +80,26 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "lambda:ListVersionsByFunction",
         "lambda:ListAliases",
         "lambda:GetFunction",
+        *RUN_DATA,  # run data (writes) and the task definition cache (reads and writes)
+    },
+    "CollectorFunction": {
+        *LOGS,
+        *XRAY,
+        "ecr:DescribeImages",
+        "ecr:BatchGetImage",
+        "ecr:ListTagsForResource",
         "s3:PutObject",
     },
-    "CollectorFunction": {"ecr:DescribeImages", "ecr:BatchGetImage", *RUN_DATA},
-    "EvaluatorFunction": {*RUN_DATA},
-    "DeleterFunction": {"ecr:BatchDeleteImage", "ecr:DescribeImages", *RUN_DATA},
-    "SummaryFunction": {*RUN_DATA, "s3:ListBucket"},
+    "EvaluatorFunction": {*LOGS, *XRAY, *RUN_DATA},
+    "DeleterFunction": {
+        *LOGS,
+        *XRAY,
+        "ecr:DescribeImages",
+        "ecr:BatchDeleteImage",
+        "ecr:UpdateImageStorageClass",
+        *RUN_DATA,
+    },
+    "SummaryFunction": {*LOGS, *XRAY, *RUN_DATA, "s3:ListBucket"},
     "StateMachine": {
         "lambda:InvokeFunction",
         "s3:GetObject",
@@ -79,9 +121,31 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "logs:DescribeResourcePolicies",
         "logs:DescribeLogGroups",
     },
+    "StateMachineWeekly": {"states:StartExecution", "sqs:SendMessage"},
+}
+
+# Added to a role only when RunBucketKmsKeyArn is set (S3 calls KMS on the role's behalf).
+RUN_BUCKET_KEY_ACTIONS: dict[str, set[str]] = {
+    "InUseScanFunction": RUN_BUCKET_KEY,
+    "CollectorFunction": {"kms:GenerateDataKey"},  # writes only
+    "EvaluatorFunction": RUN_BUCKET_KEY,
+    "DeleterFunction": RUN_BUCKET_KEY,
+    "SummaryFunction": RUN_BUCKET_KEY,
+    "StateMachine": RUN_BUCKET_KEY,
+    "StateMachineWeekly": set(),
+}
+
+# Managed policies per role: SAM attaches AWSXrayWriteOnlyAccess for the state machine's
+# tracing. The function roles are defined in the template, without AWSLambdaBasicExecutionRole.
+XRAY_WRITE = "AWSXrayWriteOnlyAccess"
+EXPECTED_MANAGED_POLICIES: dict[str, set[str]] = {
+    **{function: set() for function in FUNCTIONS},
+    "StateMachine": {XRAY_WRITE},
+    "StateMachineWeekly": set(),
 }
 
 # Actions allowed on Resource "*": AWS supports no resource-level permission for them.
+# The writes among them (log delivery, X-Ray) are the only writes on "*".
 RESOURCE_STAR_OK = {
     "ecs:ListClusters",
     "ecs:ListServices",
@@ -90,6 +154,8 @@ RESOURCE_STAR_OK = {
     "ecs:ListTaskDefinitions",
     "ecs:DescribeTaskDefinition",
     "lambda:ListFunctions",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
     "logs:CreateLogDelivery",
     "logs:GetLogDelivery",
     "logs:UpdateLogDelivery",
@@ -100,8 +166,20 @@ RESOURCE_STAR_OK = {
     "logs:DescribeLogGroups",
 }
 
-LAMBDA_BASIC = "AWSLambdaBasicExecutionRole"
-XRAY_WRITE = "AWSXrayWriteOnlyAccess"
+BOUNDARY = {
+    "Fn::If": [
+        "HasPermissionsBoundary",
+        {"Ref": "PermissionsBoundaryArn"},
+        {"Ref": "AWS::NoValue"},
+    ]
+}
+REPOSITORIES = {
+    "Fn::If": [
+        "HasRepositoryArnPattern",
+        {"Ref": "RepositoryArnPattern"},
+        {"Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/*"},
+    ]
+}
 
 
 class _NoManagedPolicies:
@@ -115,14 +193,9 @@ def _sam_template() -> dict[str, Any]:
     return yaml_parse(TEMPLATE.read_text())
 
 
-@pytest.fixture(scope="module")
-def sam() -> dict[str, Any]:
-    return _sam_template()
-
-
-@pytest.fixture(scope="module")
-def cfn(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The template translated to plain CloudFormation by the SAM translator."""
+@functools.cache
+def translated() -> dict[str, Any]:
+    """The template translated to plain CloudFormation by the SAM translator (unresolved)."""
     template = _sam_template()
     # The translator wants S3 URIs where `sam package` would put them; the state machine
     # definition is inlined so that the translation sees it.
@@ -136,50 +209,148 @@ def cfn(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         elif resource["Type"] == "AWS::Serverless::StateMachine" and "DefinitionUri" in props:
             props["Definition"] = json.loads((ROOT / props.pop("DefinitionUri")).read_text())
 
-    no_aws_files = tmp_path_factory.mktemp("aws") / "absent"
-    with pytest.MonkeyPatch.context() as mp:
-        # A fixed region for the translator's boto3 session; never the user's profile.
-        for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION"):
-            mp.delenv(var, raising=False)
-        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        mp.setenv("AWS_CONFIG_FILE", str(no_aws_files))
-        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(no_aws_files))
+    absent = str(ROOT / ".no-such-aws-config")
+    # A fixed region for the translator's boto3 session; never the user's profile.
+    overrides = {
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": absent,
+        "AWS_SHARED_CREDENTIALS_FILE": absent,
+    }
+    removed = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION")
+    saved = {k: os.environ.get(k) for k in (*overrides, *removed)}
+    try:
+        for k in removed:
+            os.environ.pop(k, None)
+        os.environ.update(overrides)
         return transform(
             template,
-            {"AWS::AccountId": "123456789012", "AWS::StackName": "ecr-sweeper"},
+            {"AWS::AccountId": ACCOUNT, "AWS::StackName": "ecr-sweeper"},
             _NoManagedPolicies(),
         )
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
-def _as_list(value: Any) -> list[Any]:
+_NO_VALUE = object()
+
+
+def _parameter_values(template: dict[str, Any], overrides: dict[str, str]) -> dict[str, str]:
+    values = {k: str(v.get("Default", "")) for k, v in template["Parameters"].items()}
+    unknown = set(overrides) - set(values)
+    assert not unknown, unknown
+    return {**values, **overrides}
+
+
+def evaluate_conditions(template: dict[str, Any], parameters: dict[str, str]) -> dict[str, bool]:
+    """The template's Conditions (Fn::Equals, Fn::Not, Ref) under the given parameters."""
+
+    def value(expr: Any) -> str:
+        if isinstance(expr, dict) and set(expr) == {"Ref"}:
+            return parameters[expr["Ref"]]
+        assert isinstance(expr, str), expr
+        return expr
+
+    def condition(expr: Any) -> bool:
+        ((op, arg),) = expr.items()
+        if op == "Fn::Equals":
+            return value(arg[0]) == value(arg[1])
+        if op == "Fn::Not":
+            return not condition(arg[0])
+        if op == "Condition":
+            return condition(template["Conditions"][arg])
+        raise AssertionError(f"unsupported condition {expr}")
+
+    return {name: condition(expr) for name, expr in template["Conditions"].items()}
+
+
+def resolve_ifs(value: Any, truth: dict[str, bool], values: dict[str, str]) -> Any:
+    """Fn::If resolved and AWS::NoValue removed, as CloudFormation does on deployment;
+    references to the optional parameters (ALL_OPTIONS) replaced by their values."""
+    if isinstance(value, list):
+        items = [resolve_ifs(v, truth, values) for v in value]
+        return [i for i in items if i is not _NO_VALUE]
+    if isinstance(value, dict):
+        if set(value) == {"Fn::If"}:
+            name, when_true, when_false = value["Fn::If"]
+            return resolve_ifs(when_true if truth[name] else when_false, truth, values)
+        if value == {"Ref": "AWS::NoValue"}:
+            return _NO_VALUE
+        if set(value) == {"Ref"} and value["Ref"] in ALL_OPTIONS:
+            return values[value["Ref"]]
+        items = {k: resolve_ifs(v, truth, values) for k, v in value.items()}
+        return {k: v for k, v in items.items() if v is not _NO_VALUE}
+    return value
+
+
+@functools.cache
+def deployed(scenario: str) -> dict[str, Any]:
+    """The translated template as CloudFormation would deploy it in a scenario."""
+    template = copy.deepcopy(translated())
+    values = _parameter_values(template, SCENARIOS[scenario])
+    truth = evaluate_conditions(template, values)
+    resources = {
+        name: resource
+        for name, resource in template["Resources"].items()
+        if truth.get(resource.get("Condition", ""), True)
+    }
+    return resolve_ifs({**template, "Resources": resources}, truth, values)
+
+
+@pytest.fixture(scope="module")
+def sam() -> dict[str, Any]:
+    return _sam_template()
+
+
+@pytest.fixture(scope="module")
+def cfn() -> dict[str, Any]:
+    """The translated template, optional parameters at their defaults."""
+    return deployed("defaults")
+
+
+@pytest.fixture(scope="module", params=sorted(SCENARIOS))
+def scenario(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _role_id(cfn: dict[str, Any], owner: str) -> str:
+def role_id(cfn: dict[str, Any], owner: str) -> str:
+    """The logical id of the role used by a function, the state machine or the schedule."""
     props = cfn["Resources"][owner]["Properties"]
-    ref = props["RoleArn"] if "RoleArn" in props else props["Role"]
-    return ref["Fn::GetAtt"][0]
+    if "Target" in props:  # AWS::Scheduler::Schedule
+        ref = props["Target"]["RoleArn"]
+    else:
+        ref = props["RoleArn"] if "RoleArn" in props else props["Role"]
+    return str(ref["Fn::GetAtt"][0])
 
 
-def _statements(role: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def statements(role: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The role's inline statements (on an unresolved template: the unconditional ones)."""
     for policy in role["Properties"].get("Policies", []):
-        yield from _as_list(policy["PolicyDocument"]["Statement"])
+        if "PolicyDocument" in policy:
+            yield from as_list(policy["PolicyDocument"]["Statement"])
 
 
-def _allowed_actions(role: dict[str, Any]) -> set[str]:
+def allowed_actions(role: dict[str, Any]) -> set[str]:
     actions: set[str] = set()
-    for statement in _statements(role):
-        assert "NotAction" not in statement
+    for statement in statements(role):
+        assert "NotAction" not in statement and "NotResource" not in statement
         if statement["Effect"] == "Allow":
-            actions.update(_as_list(statement["Action"]))
+            actions.update(as_list(statement["Action"]))
     return actions
 
 
-def _roles(cfn: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def roles(cfn: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in cfn["Resources"].items() if v["Type"] == "AWS::IAM::Role"}
 
 
-def _managed_policy_names(role: dict[str, Any]) -> set[str]:
+def managed_policy_names(role: dict[str, Any]) -> set[str]:
     arns = role["Properties"].get("ManagedPolicyArns", [])
     names = {
         m for arn in arns for m in re.findall(r"policy/(?:service-role/)?(\w+)", json.dumps(arn))
@@ -219,69 +390,162 @@ def test_sam_validate_lint_is_clean() -> None:
 # ---------------------------------------------------------------- IAM
 
 
+def expected_actions(owner: str, scenario: str) -> set[str]:
+    extra = (
+        RUN_BUCKET_KEY_ACTIONS[owner] if SCENARIOS[scenario].get("RunBucketKmsKeyArn") else set()
+    )
+    return EXPECTED_ACTIONS[owner] | extra
+
+
 @pytest.mark.parametrize("owner", sorted(EXPECTED_ACTIONS))
-def test_role_allows_exactly_the_expected_actions(cfn: dict[str, Any], owner: str) -> None:
-    role = cfn["Resources"][_role_id(cfn, owner)]
-    assert _allowed_actions(role) == EXPECTED_ACTIONS[owner]
+def test_role_allows_exactly_the_expected_actions(scenario: str, owner: str) -> None:
+    cfn = deployed(scenario)
+    role = cfn["Resources"][role_id(cfn, owner)]
+    assert allowed_actions(role) == expected_actions(owner, scenario)
 
 
-@pytest.mark.parametrize("function", sorted(FUNCTIONS))
-def test_function_roles_get_only_logs_and_xray_managed_policies(
-    cfn: dict[str, Any], function: str
-) -> None:
-    role = cfn["Resources"][_role_id(cfn, function)]
-    assert _managed_policy_names(role) == {LAMBDA_BASIC, XRAY_WRITE}
+@pytest.mark.parametrize("owner", sorted(EXPECTED_MANAGED_POLICIES))
+def test_roles_get_only_the_expected_managed_policies(cfn: dict[str, Any], owner: str) -> None:
+    role = cfn["Resources"][role_id(cfn, owner)]
+    assert managed_policy_names(role) == EXPECTED_MANAGED_POLICIES[owner]
 
 
-def test_state_machine_role_gets_only_xray_managed_policy(cfn: dict[str, Any]) -> None:
-    role = cfn["Resources"][_role_id(cfn, "StateMachine")]
-    assert _managed_policy_names(role) == {XRAY_WRITE}
+def test_every_role_has_an_owner_with_expected_actions(scenario: str) -> None:
+    cfn = deployed(scenario)
+    # Five functions, the state machine and the schedule: one role each, none shared.
+    owned = [role_id(cfn, owner) for owner in EXPECTED_ACTIONS]
+    assert len(set(owned)) == len(owned) == 7
+    assert set(roles(cfn)) == set(owned)
 
 
-def test_only_the_deleter_may_delete_images(cfn: dict[str, Any]) -> None:
-    deleter_role = _role_id(cfn, "DeleterFunction")
+def test_only_the_deleter_may_delete_images(scenario: str) -> None:
+    cfn = deployed(scenario)
+    deleter_role = role_id(cfn, "DeleterFunction")
     may_delete = {
-        role_id
-        for role_id, role in _roles(cfn).items()
-        if "ecr:BatchDeleteImage" in _allowed_actions(role)
+        name for name, role in roles(cfn).items() if "ecr:BatchDeleteImage" in allowed_actions(role)
     }
     assert may_delete == {deleter_role}
-    for role_id, role in _roles(cfn).items():
+    # No other ECR write anywhere; the deleter's only other one archives images.
+    for name, role in roles(cfn).items():
         ecr_writes = {
-            a for a in _allowed_actions(role) if re.match(r"ecr:(Delete|Put|Set|Tag|Untag)", a)
+            a
+            for a in allowed_actions(role)
+            if a.startswith("ecr:") and not re.match(r"ecr:(Describe|List|Get|BatchGet)", a)
         }
-        assert not ecr_writes, (role_id, ecr_writes)
+        expected = (
+            {"ecr:BatchDeleteImage", "ecr:UpdateImageStorageClass"}
+            if name == deleter_role
+            else set()
+        )
+        assert ecr_writes == expected, (name, ecr_writes)
 
 
-def test_no_role_allows_wildcard_actions(cfn: dict[str, Any]) -> None:
-    roles = _roles(cfn)
-    # Five functions, the state machine and the schedule's role.
-    assert len(roles) == 7
-    for role_id, role in roles.items():
-        for action in _allowed_actions(role):
-            assert action != "*" and not action.endswith(":*"), (role_id, action)
+def test_no_role_allows_wildcard_actions(scenario: str) -> None:
+    for name, role in roles(deployed(scenario)).items():
+        for action in allowed_actions(role):
+            assert "*" not in action, (name, action)
 
 
-def test_resource_star_only_where_aws_requires_it(cfn: dict[str, Any]) -> None:
-    for role_id, role in _roles(cfn).items():
-        for statement in _statements(role):
-            if "*" in _as_list(statement["Resource"]):
-                extra = set(_as_list(statement["Action"])) - RESOURCE_STAR_OK
-                assert not extra, (role_id, statement.get("Sid"), extra)
+def test_resource_star_only_where_aws_requires_it(scenario: str) -> None:
+    for name, role in roles(deployed(scenario)).items():
+        for statement in statements(role):
+            if "*" in as_list(statement["Resource"]):
+                extra = set(as_list(statement["Action"])) - RESOURCE_STAR_OK
+                assert not extra, (name, statement.get("Sid"), extra)
 
 
-def test_s3_access_is_scoped_to_the_run_bucket_prefixes(cfn: dict[str, Any]) -> None:
-    allowed_objects = {"${RunBucket.Arn}/runs/*", "${RunBucket.Arn}/map-results/*"}
-    for role_id, role in _roles(cfn).items():
-        for statement in _statements(role):
-            if not any(a.startswith("s3:") for a in _as_list(statement["Action"])):
+def test_resource_star_statements_are_commented_in_the_template() -> None:
+    """Every statement on Resource "*" (role or key policy) says why, just above it."""
+    lines = TEMPLATE.read_text().splitlines()
+    stars = [n for n, line in enumerate(lines) if re.fullmatch(r'\s+Resource: "\*"', line)]
+    assert len(stars) >= 10
+    for number in stars:
+        start = number
+        while not lines[start].lstrip().startswith("- Sid:"):
+            start -= 1
+        assert lines[start - 1].lstrip().startswith("#"), (number + 1, lines[start])
+
+
+def test_every_role_carries_the_optional_permissions_boundary() -> None:
+    # On the unresolved translation: a Condition/If that drops it when the parameter is empty.
+    template = translated()
+    assert template["Conditions"]["HasPermissionsBoundary"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "PermissionsBoundaryArn"}, ""]}]
+    }
+    all_roles = roles(template)
+    assert len(all_roles) == 7
+    for name, role in all_roles.items():
+        assert role["Properties"].get("PermissionsBoundary") == BOUNDARY, name
+    boundary = ALL_OPTIONS["PermissionsBoundaryArn"]
+    for name, role in roles(deployed("all-options")).items():
+        assert role["Properties"]["PermissionsBoundary"] == boundary, name
+    for name, role in roles(deployed("defaults")).items():
+        assert "PermissionsBoundary" not in role["Properties"], name
+
+
+def test_function_roles_write_only_their_own_log_group(cfn: dict[str, Any]) -> None:
+    for function in FUNCTIONS:
+        props = cfn["Resources"][function]["Properties"]
+        log_group = f"{function}LogGroup"
+        assert props["LoggingConfig"] == {"LogGroup": {"Ref": log_group}}
+        role = cfn["Resources"][role_id(cfn, function)]
+        (logs,) = [s for s in statements(role) if set(as_list(s["Action"])) & LOGS]
+        assert set(logs["Action"]) == LOGS
+        assert logs["Resource"] == {"Fn::GetAtt": [log_group, "Arn"]}
+
+
+def test_repositories_are_scoped_by_the_optional_pattern() -> None:
+    template = translated()
+    for function, sid in (
+        ("CollectorFunction", "EcrReadImages"),
+        ("DeleterFunction", "EcrDeleteImages"),
+    ):
+        role = template["Resources"][role_id(template, function)]
+        (statement,) = [s for s in statements(role) if s.get("Sid") == sid]
+        assert statement["Resource"] == REPOSITORIES
+    pattern = ALL_OPTIONS["RepositoryArnPattern"]
+    cfn = deployed("all-options")
+    for function in ("CollectorFunction", "DeleterFunction"):
+        role = cfn["Resources"][role_id(cfn, function)]
+        ecr = [s for s in statements(role) if s["Action"][0].startswith("ecr:")]
+        assert [s["Resource"] for s in ecr] == [pattern]
+
+
+def test_s3_access_is_scoped_to_the_run_bucket_prefixes(scenario: str) -> None:
+    allowed_objects = {
+        "${RunBucket.Arn}/runs/*",
+        "${RunBucket.Arn}/map-results/*",
+        "${RunBucket.Arn}/cache/task-definitions/images.json",
+    }
+    for name, role in roles(deployed(scenario)).items():
+        for statement in statements(role):
+            if not any(a.startswith("s3:") for a in as_list(statement["Action"])):
                 continue
-            for resource in _as_list(statement["Resource"]):
+            for resource in as_list(statement["Resource"]):
                 if statement["Action"] == ["s3:ListBucket"]:
                     assert resource == {"Fn::GetAtt": ["RunBucket", "Arn"]}
                     assert statement["Condition"] == {"StringLike": {"s3:prefix": "runs/*"}}
                 else:
-                    assert resource.get("Fn::Sub") in allowed_objects, (role_id, resource)
+                    assert resource.get("Fn::Sub") in allowed_objects, (name, resource)
+
+
+def test_kms_use_is_scoped_to_one_key_through_one_service(scenario: str) -> None:
+    cfn = deployed(scenario)
+    for name, role in roles(cfn).items():
+        for statement in statements(role):
+            if not any(a.startswith("kms:") for a in as_list(statement["Action"])):
+                continue
+            assert set(statement["Action"]) <= RUN_BUCKET_KEY, (name, statement)
+            via = statement["Condition"]["StringEquals"]["kms:ViaService"]["Fn::Sub"]
+            if statement["Sid"] == "RunBucketKey":
+                assert via == "s3.${AWS::Region}.amazonaws.com"
+                assert statement["Resource"] == ALL_OPTIONS["RunBucketKmsKeyArn"]
+            else:
+                assert statement["Sid"] == "NotifyEncryptedTopic"
+                assert via == "sns.${AWS::Region}.amazonaws.com"
+                own_key = {"Fn::GetAtt": ["NotificationKey", "Arn"]}
+                user_key = ALL_OPTIONS["NotificationKmsKeyArn"]
+                assert statement["Resource"] == (user_key if scenario != "defaults" else own_key)
 
 
 def test_state_machine_role_names_its_own_state_machine(sam: dict[str, Any]) -> None:
@@ -300,31 +564,163 @@ def test_state_machine_role_names_its_own_state_machine(sam: dict[str, Any]) -> 
     )
 
 
-def test_topic_accepts_the_status_rule_and_its_key_accepts_eventbridge(
-    sam: dict[str, Any],
-) -> None:
-    resources = sam["Resources"]
-    # EventBridge cannot use the AWS managed alias/aws/sns key: the topic's key is our own.
-    assert resources["NotificationTopic"]["Properties"]["KmsMasterKeyId"] == {
-        "Ref": "NotificationKey"
+def test_schedule_role_starts_only_this_state_machine(cfn: dict[str, Any]) -> None:
+    role = cfn["Resources"][role_id(cfn, "StateMachineWeekly")]
+    resources = {
+        s["Action"]: s["Resource"] for s in statements(role) if isinstance(s["Action"], str)
     }
-    key_statements = resources["NotificationKey"]["Properties"]["KeyPolicy"]["Statement"]
-    assert any(
-        s["Principal"] == {"Service": "events.amazonaws.com"} and "kms:Decrypt" in s["Action"]
-        for s in key_statements
+    assert resources == {
+        "states:StartExecution": {"Ref": "StateMachine"},
+        "sqs:SendMessage": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]},
+    }
+
+
+# ---------------------------------------------------------------- hardened resources
+
+
+def test_run_bucket_is_encrypted_private_unversioned_and_expires(scenario: str) -> None:
+    bucket = deployed(scenario)["Resources"]["RunBucket"]["Properties"]
+    (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    key = SCENARIOS[scenario].get("RunBucketKmsKeyArn")
+    expected = (
+        {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key} if key else {"SSEAlgorithm": "AES256"}
     )
-    (allow,) = [
-        s
-        for s in resources["NotificationTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-        if s["Effect"] == "Allow"
-    ]
-    assert allow["Principal"] == {"Service": "events.amazonaws.com"}
-    assert allow["Condition"] == {
+    assert rule == {"ServerSideEncryptionByDefault": expected, "BucketKeyEnabled": True}
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+    assert len(bucket["PublicAccessBlockConfiguration"]) == 4
+    assert bucket["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert "VersioningConfiguration" not in bucket
+    expiring = {
+        r["Prefix"]: r["ExpirationInDays"]
+        for r in bucket["LifecycleConfiguration"]["Rules"]
+        if "ExpirationInDays" in r
+    }
+    assert expiring == {
+        "runs/": {"Ref": "RunRetentionDays"},
+        "map-results/": {"Ref": "RunRetentionDays"},
+    }
+
+
+def test_run_bucket_policy_denies_plain_http_and_other_encryption(scenario: str) -> None:
+    policy = deployed(scenario)["Resources"]["RunBucketPolicy"]["Properties"]["PolicyDocument"]
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert {s["Effect"] for s in by_sid.values()} == {"Deny"}
+    assert by_sid["DenyInsecureTransport"]["Condition"] == {
+        "Bool": {"aws:SecureTransport": "false"}
+    }
+    assert by_sid["DenyInsecureTransport"]["Action"] == "s3:*"
+    key = SCENARIOS[scenario].get("RunBucketKmsKeyArn")
+    assert by_sid["DenyOtherEncryption"]["Condition"] == {
+        "StringNotEqualsIfExists": {
+            "s3:x-amz-server-side-encryption": "aws:kms" if key else "AES256"
+        }
+    }
+    assert by_sid["DenyCustomerProvidedKeys"]["Condition"] == {
+        "Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}
+    }
+    if key:
+        assert by_sid["DenyOtherKmsKeys"]["Condition"] == {
+            "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key}
+        }
+    else:
+        assert "DenyOtherKmsKeys" not in by_sid
+
+
+def test_log_groups_have_retention_and_the_optional_key(scenario: str) -> None:
+    cfn = deployed(scenario)
+    groups = {k: v for k, v in cfn["Resources"].items() if v["Type"] == "AWS::Logs::LogGroup"}
+    assert set(groups) == {f"{f}LogGroup" for f in FUNCTIONS} | {"StateMachineLogGroup"}
+    key = SCENARIOS[scenario].get("LogsKmsKeyArn")
+    for name, group in groups.items():
+        props = group["Properties"]
+        assert props["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+        assert props.get("KmsKeyId") == key, name
+        assert group["DeletionPolicy"] == "Delete", name
+
+
+def test_state_machine_logs_leave_execution_data_out_by_default(scenario: str) -> None:
+    logging = deployed(scenario)["Resources"]["StateMachine"]["Properties"]["LoggingConfiguration"]
+    assert logging["Level"] == "ERROR"
+    assert logging["IncludeExecutionData"] is (scenario != "defaults")
+    assert _sam_template()["Parameters"]["LogExecutionData"]["Default"] == "false"
+
+
+def test_topic_is_encrypted_with_a_key_eventbridge_and_alarms_can_use(scenario: str) -> None:
+    resources = deployed(scenario)["Resources"]
+    user_key = SCENARIOS[scenario].get("NotificationKmsKeyArn")
+    topic_key = resources["NotificationTopic"]["Properties"]["KmsMasterKeyId"]
+    if user_key:
+        assert topic_key == user_key
+        assert "NotificationKey" not in resources and "NotificationKeyAlias" not in resources
+        return
+    # EventBridge cannot use the AWS managed alias/aws/sns key: the topic's key is our own.
+    assert topic_key == {"Ref": "NotificationKey"}
+    key = resources["NotificationKey"]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    services = {
+        s["Principal"]["Service"]: set(s["Action"])
+        for s in key["KeyPolicy"]["Statement"]
+        if "Service" in s["Principal"]
+    }
+    assert services == {
+        "events.amazonaws.com": {"kms:GenerateDataKey*", "kms:Decrypt"},
+        "cloudwatch.amazonaws.com": {"kms:GenerateDataKey*", "kms:Decrypt"},
+    }
+
+
+def test_only_the_state_machine_eventbridge_and_alarms_may_publish(cfn: dict[str, Any]) -> None:
+    resources = cfn["Resources"]
+    policy = resources["NotificationTopicPolicy"]["Properties"]["PolicyDocument"]
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    allows = {sid: s for sid, s in by_sid.items() if s["Effect"] == "Allow"}
+    assert {sid: s["Principal"] for sid, s in allows.items()} == {
+        "ExecutionStatusRulePublishes": {"Service": "events.amazonaws.com"},
+        "CloudWatchAlarmsPublish": {"Service": "cloudwatch.amazonaws.com"},
+    }
+    assert all(s["Action"] == "sns:Publish" for s in policy["Statement"])
+    assert allows["ExecutionStatusRulePublishes"]["Condition"] == {
         "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["ExecutionStatusRule", "Arn"]}}
+    }
+    assert allows["CloudWatchAlarmsPublish"]["Condition"] == {
+        "ArnLike": {
+            "aws:SourceArn": {
+                "Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}"
+                ":alarm:*"
+            }
+        },
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+    }
+    assert by_sid["OnlyTheStateMachineRolePublishes"]["Condition"] == {
+        "ArnNotEquals": {"aws:PrincipalArn": {"Fn::GetAtt": ["StateMachineRole", "Arn"]}},
+        "Bool": {"aws:PrincipalIsAWSService": "false"},
+    }
+    assert by_sid["DenyInsecureTransport"]["Condition"] == {
+        "Bool": {"aws:SecureTransport": "false"}
     }
     pattern = resources["ExecutionStatusRule"]["Properties"]["EventPattern"]
     assert pattern["detail"]["status"] == ["TIMED_OUT", "ABORTED"]
     assert pattern["detail"]["stateMachineArn"] == [{"Ref": "StateMachine"}]
+    assert resources["DeadLetterQueueAlarm"]["Properties"]["AlarmActions"] == [
+        {"Ref": "NotificationTopic"}
+    ]
+
+
+def test_undelivered_starts_and_notifications_go_to_an_encrypted_queue(cfn: dict[str, Any]) -> None:
+    resources = cfn["Resources"]
+    queue = {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
+    assert resources["DeadLetterQueue"]["Properties"]["SqsManagedSseEnabled"] is True
+    (target,) = resources["ExecutionStatusRule"]["Properties"]["Targets"]
+    assert target["DeadLetterConfig"] == {"Arn": queue}
+    schedule = resources["StateMachineWeekly"]["Properties"]["Target"]
+    assert schedule["DeadLetterConfig"] == {"Arn": queue}
+    queues = [k for k, v in resources.items() if v["Type"] == "AWS::SQS::Queue"]
+    assert queues == ["DeadLetterQueue"]  # SAM generated none of its own
+    policy = resources["DeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    (allow,) = [s for s in policy if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "events.amazonaws.com"}
+    assert allow["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["ExecutionStatusRule", "Arn"]}}
+    }
 
 
 # ---------------------------------------------------------------- functions
@@ -343,13 +739,13 @@ def test_handler_resolves_to_a_module_in_the_code_package(
 
 
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
-def test_every_function_has_a_log_group_with_retention(sam: dict[str, Any], function: str) -> None:
-    (group,) = [
-        r["Properties"]
-        for r in sam["Resources"].values()
-        if r["Type"] == "AWS::Logs::LogGroup"
-        and r["Properties"]["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/${{{function}}}"}
-    ]
+def test_every_function_logs_to_its_own_group_with_retention(
+    sam: dict[str, Any], function: str
+) -> None:
+    props = sam["Resources"][function]["Properties"]
+    assert props["Role"] == {"Fn::GetAtt": [f"{function}Role", "Arn"]}
+    group = sam["Resources"][props["LoggingConfig"]["LogGroup"]["Ref"]]["Properties"]
+    assert group["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/${{AWS::StackName}}-{function}"}
     assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
 
 
@@ -386,6 +782,16 @@ def test_dry_run_is_the_default(sam: dict[str, Any]) -> None:
     assert dry_run["AllowedValues"] == ["true", "false"]
 
 
+def test_security_parameters_are_optional(sam: dict[str, Any]) -> None:
+    params = sam["Parameters"]
+    for name, value in ALL_OPTIONS.items():
+        if name in ("NotificationEmail", "LogExecutionData"):
+            continue
+        assert params[name]["Default"] == "", name
+        assert re.fullmatch(params[name]["AllowedPattern"], ""), name
+        assert re.fullmatch(params[name]["AllowedPattern"], value), name
+
+
 def test_schedule_defaults_to_monday_0800_tokyo(sam: dict[str, Any]) -> None:
     params = sam["Parameters"]
     expression = params["ScheduleExpression"]["Default"]
@@ -403,7 +809,7 @@ def test_schedule_defaults_to_monday_0800_tokyo(sam: dict[str, Any]) -> None:
     assert schedule["ScheduleExpression"] == {"Ref": "ScheduleExpression"}
     assert schedule["ScheduleExpressionTimezone"] == {"Ref": "ScheduleTimezone"}
     assert schedule["State"] == {"Ref": "ScheduleState"}
-    assert schedule["DeadLetterConfig"] == {"Type": "SQS"}
+    assert schedule["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}}
 
 
 def test_child_execution_type_is_a_valid_step_functions_type(sam: dict[str, Any]) -> None:

@@ -92,13 +92,27 @@ def run_workflow(tmp_path: Path) -> RunFn:
         ) as emulator:
             result = emulator.run(execution_input)
             name = result["execution_arn"].rsplit(":", 1)[-1]
-            try:
-                result["report"] = json.loads(emulator.read_run_file(name, "report.json"))
-            except Exception:
-                result["report"] = None
+            result["report"] = _optional_json(emulator, name, "report.json")
+            result["report_md"] = _optional_text(emulator, name, "report.md")
+            result["results"] = {
+                repo["name"]: _optional_json(emulator, name, f"results/{repo['name']}.json")
+                for repo in data["repositories"]
+            }
         return result
 
     return _run
+
+
+def _optional_text(emulator: Emulator, execution: str, name: str) -> str | None:
+    try:
+        return emulator.read_run_file(execution, name)
+    except Exception:  # the run may have failed before writing it
+        return None
+
+
+def _optional_json(emulator: Emulator, execution: str, name: str) -> Any:
+    text = _optional_text(emulator, execution, name)
+    return None if text is None else json.loads(text)
 
 
 def deleted(result: dict[str, Any], repository: str) -> set[str]:

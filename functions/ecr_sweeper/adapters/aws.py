@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -40,9 +44,54 @@ TRANSIENT_CODES = frozenset(
 )
 
 
+# How many independent describe calls (DescribeTaskDefinition, GetFunction, ...) one scan
+# sends at once. Well under max_pool_connections; the adaptive retry mode slows the
+# client down if AWS throttles even so.
+DESCRIBE_CONCURRENCY = 8
+
+_CLIENTS: weakref.WeakKeyDictionary[Any, dict[tuple[str, str | None], Any]] = (
+    weakref.WeakKeyDictionary()
+)
+_CLIENTS_LOCK = threading.Lock()
+
+
 def client(service: str) -> Any:
-    """A client for `service` in the function's own account and region."""
-    return boto3.client(service, config=RETRY_CONFIG)
+    """A client for `service` in the function's own account and region.
+
+    One client per service and region, kept for the life of the Lambda container (and
+    of boto3's default session): creating a client costs more than most calls it makes,
+    and a kept client keeps its connections and its adaptive rate limiter warm.
+    """
+    with _CLIENTS_LOCK:
+        if boto3.DEFAULT_SESSION is None:
+            boto3.setup_default_session()
+        session = boto3.DEFAULT_SESSION
+        clients = _CLIENTS.setdefault(session, {})
+        key = (service, session.region_name)
+        if key not in clients:
+            clients[key] = session.client(service, config=RETRY_CONFIG)
+        return clients[key]
+
+
+def concurrently[T, R](
+    call: Callable[[T], R], items: Iterable[T], limit: int = DESCRIBE_CONCURRENCY
+) -> list[R]:
+    """`[call(item) for item in items]`, at most `limit` at a time, results in order.
+
+    The first error (in the order of `items`) is raised, and calls not yet started are
+    cancelled. boto3 clients are thread-safe: the calls share one client.
+    """
+    items = list(items)
+    if len(items) <= 1 or limit <= 1:
+        return [call(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(limit, len(items))) as pool:
+        futures = [pool.submit(call, item) for item in items]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
 
 def classify(error: ClientError, doing: str) -> Exception:

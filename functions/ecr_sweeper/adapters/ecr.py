@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ecr_sweeper.adapters.aws import classify
+from ecr_sweeper.adapters.aws import TRANSIENT_CODES, classify
 from ecr_sweeper.core.images import INDEX_MEDIA_TYPES, ImageRecord
 
 DESCRIBE_PAGE_SIZE = 1000  # DescribeImages maximum
@@ -113,6 +114,66 @@ def index_children(ecr: Any, repository: str, digests: Sequence[str]) -> dict[st
     return children
 
 
+PROTECT_TAG_KEY = "ecr-sweeper:protect"
+
+
+def repository_arn(account_id: str, region: str, repository: str) -> str:
+    partition = (
+        "aws-cn"
+        if region.startswith("cn-")
+        else ("aws-us-gov" if region.startswith("us-gov-") else "aws")
+    )
+    return f"arn:{partition}:ecr:{region}:{account_id}:repository/{repository}"
+
+
+def repository_protection(ecr: Any, arn: str) -> str:
+    """Why the repository is protected by its resource tag (ecr-sweeper:protect=true), or ""."""
+    try:
+        tags = ecr.list_tags_for_resource(resourceArn=arn).get("tags", [])
+    except ClientError as error:
+        raise classify(error, f"ecr:ListTagsForResource {arn}") from error
+    for tag in tags:
+        if tag.get("Key") == PROTECT_TAG_KEY and str(tag.get("Value", "")).lower() == "true":
+            return f"repository tag {PROTECT_TAG_KEY}=true"
+    return ""
+
+
+def describe_by_digest(
+    ecr: Any, repository: str, digests: Sequence[str]
+) -> dict[str, ImageRecord | None]:
+    """The current state of each image (None: gone), 100 digests per DescribeImages call.
+
+    DescribeImages fails a whole call with ImageNotFoundException when one digest is
+    gone, so such a batch is split in halves until the missing ones are isolated.
+    """
+    found: dict[str, ImageRecord | None] = {}
+
+    def describe(batch: Sequence[str]) -> None:
+        try:
+            response = ecr.describe_images(
+                repositoryName=repository, imageIds=[{"imageDigest": d} for d in batch]
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if code != "ImageNotFoundException":
+                raise classify(error, f"ecr:DescribeImages {repository}") from error
+            if len(batch) == 1:
+                found[batch[0]] = None
+                return
+            middle = len(batch) // 2
+            describe(batch[:middle])
+            describe(batch[middle:])
+            return
+        for detail in response.get("imageDetails", []):
+            found[detail["imageDigest"]] = _record(detail, ())
+        for digest in batch:
+            found.setdefault(digest, None)
+
+    for batch in chunks(list(digests), DELETE_BATCH_SIZE):
+        describe(batch)
+    return found
+
+
 @dataclass
 class DeleteOutcome:
     deleted: list[str] = field(default_factory=list)
@@ -121,7 +182,47 @@ class DeleteOutcome:
     failures: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def delete_images(ecr: Any, repository: str, digests: Sequence[str]) -> DeleteOutcome:
+def archive_images(
+    ecr: Any, repository: str, digests: Sequence[str], concurrency: int = 8
+) -> DeleteOutcome:
+    """Move images to the ECR archive storage class. UpdateImageStorageClass takes one
+    image per call: the calls run `concurrency` at a time, botocore backing off on
+    throttling. `deleted` holds the archived digests."""
+    outcome = DeleteOutcome()
+
+    def archive(digest: str) -> tuple[str, str | None, str]:
+        try:
+            ecr.update_image_storage_class(
+                repositoryName=repository,
+                imageId={"imageDigest": digest},
+                targetStorageClass="ARCHIVE",
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "Unknown")
+            if code == "ImageNotFoundException":
+                return digest, "ImageNotFound", ""
+            if code in TRANSIENT_CODES:
+                raise classify(error, f"ecr:UpdateImageStorageClass {repository}") from error
+            return digest, code, error.response.get("Error", {}).get("Message", "")
+        return digest, None, ""
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        for digest, code, reason in pool.map(archive, digests):
+            if code is None:
+                outcome.deleted.append(digest)
+            elif code == "ImageNotFound":
+                outcome.already_gone.append(digest)
+            else:
+                outcome.failures.append((digest, code, reason))
+    return outcome
+
+
+def delete_images(
+    ecr: Any,
+    repository: str,
+    digests: Sequence[str],
+    on_progress: Callable[[list[str]], None] | None = None,
+) -> DeleteOutcome:
     """BatchDeleteImage in chunks of 100, reading every failures[] entry.
 
     `digests` must be ordered parents first (referrers, then indexes, then images):
@@ -138,11 +239,14 @@ def delete_images(ecr: Any, repository: str, digests: Sequence[str]) -> DeleteOu
                 )
             except ClientError as error:
                 raise classify(error, f"ecr:BatchDeleteImage {repository}") from error
-            outcome.deleted.extend(
+            confirmed = list(
                 dict.fromkeys(
                     i["imageDigest"] for i in response.get("imageIds", []) if "imageDigest" in i
                 )
             )
+            outcome.deleted.extend(confirmed)
+            if on_progress is not None and confirmed:
+                on_progress(confirmed)
             for failure in response.get("failures", []):
                 digest = failure.get("imageId", {}).get("imageDigest", "?")
                 code = failure.get("failureCode", "Unknown")

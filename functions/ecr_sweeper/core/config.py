@@ -27,7 +27,7 @@ import os
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from fractions import Fraction
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -272,6 +272,21 @@ class RepositoryRule(_NameMatcher):
     # ARCHIVED images are never deleted unless this is set: then those archived longer ago
     # than this go (the archive storage class bills a 90-day minimum either way).
     archived_expires: StrictStr | None = None
+    # Keep images pulled within this window (lastRecordedPullTime): uses no scan sees.
+    keep_pulled_within: StrictStr | None = None
+    # What happens to the images the rule lets go: deleted, or moved to the archive.
+    action: Literal["delete", "archive"] = "delete"
+
+    @field_validator("keep_pulled_within")
+    @classmethod
+    def _check_pulled_within(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_expires(value)
+        return value
+
+    @property
+    def keep_pulled_within_after(self) -> timedelta | None:
+        return None if self.keep_pulled_within is None else parse_duration(self.keep_pulled_within)
 
     @field_validator("archived_expires")
     @classmethod
@@ -314,6 +329,27 @@ def _check_expires(value: str) -> timedelta:
     return d
 
 
+DEFAULT_MAX_DELETIONS = 10_000
+DEFAULT_MAX_DELETE_RATIO = 0.95
+DEFAULT_RATIO_MIN_IMAGES = 10
+
+
+class Safety(BaseModel):
+    """Our extension: caps on what one run may do (see docs/config.md)."""
+
+    model_config = _MODEL_CONFIG
+
+    # A run whose plan deletes more images than this, in all, deletes nothing and fails.
+    max_deletions: StrictInt = Field(default=DEFAULT_MAX_DELETIONS, ge=0)
+    # A repository whose plan deletes a larger share of its images is left untouched
+    # (only for repositories with at least ratio_min_images images).
+    max_delete_ratio: float = Field(default=DEFAULT_MAX_DELETE_RATIO, gt=0, le=1)
+    ratio_min_images: StrictInt = Field(default=DEFAULT_RATIO_MIN_IMAGES, ge=0)
+    # A scan that finds nothing in use while sources are configured fails the run,
+    # unless this is true.
+    allow_nothing_in_use: StrictBool = False
+
+
 class Config(BaseModel):
     """A validated ecrm.yaml. A section that is absent is None (source not configured),
     which is not the same as an empty list."""
@@ -324,6 +360,18 @@ class Config(BaseModel):
     task_definitions: list[KeepCountMatcher] | None = None
     lambda_functions: list[KeepCountMatcher] | None = None
     repositories: list[RepositoryRule] | None = None
+    # Our extensions.
+    safety: Safety = Field(default_factory=Safety)
+    # Images with a tag matching one of these are never deleted, whatever the rules.
+    protect_tag_patterns: list[StrictStr] = Field(default_factory=list)
+
+    def protects_tag(self, tag: str) -> bool:
+        return any(wildcard_match(p, tag) for p in self.protect_tag_patterns)
+
+    @property
+    def sources_configured(self) -> list[str]:
+        """The source sections that select something (present and not empty)."""
+        return [s for s in _SOURCE_SECTIONS if getattr(self, s)]
 
     def rule_for_repository(self, name: str) -> RepositoryRule | None:
         """The first repository rule matching `name`, or None (the repository is not swept)."""
@@ -405,8 +453,12 @@ _SECTION_KEYS: dict[str, tuple[str, ...]] = {
         "keep_tag_patterns",
         "include_artifacts",
         "archived_expires",
+        "keep_pulled_within",
+        "action",
     ),
 }
+_SAFETY_KEYS = ("max_deletions", "max_delete_ratio", "ratio_min_images", "allow_nothing_in_use")
+_EXTENSION_KEYS = ("safety", "protect_tag_patterns")
 
 _IN_USE_LIST_HINT = (
     "run the command where it can run (for example `ecrm scan -o FILE`) and give its "
@@ -423,7 +475,7 @@ _UNSUPPORTED_SECTIONS = {
         "ecr-sweeper as an S3 in-use list"
     ),
 }
-TOP_LEVEL_KEYS = (*_ALL_SECTIONS, *_UNSUPPORTED_SECTIONS)
+TOP_LEVEL_KEYS = (*_ALL_SECTIONS, *_EXTENSION_KEYS, *_UNSUPPORTED_SECTIONS)
 
 
 def _describe(value: Any) -> str:
@@ -492,6 +544,10 @@ class _Checker:
                 self.add(key, _UNSUPPORTED_SECTIONS[key])
             elif key in _SECTION_KEYS:
                 clean[key] = self.check_section(key, value)
+            elif key == "safety":
+                clean[key] = self.check_safety(value)
+            elif key == "protect_tag_patterns":
+                clean[key] = self.check_patterns(key, value)
             else:
                 hint = _suggest(key, TOP_LEVEL_KEYS)
                 extra = (
@@ -577,6 +633,20 @@ class _Checker:
                 f"{where}.include_artifacts",
                 f"must be true or false, got {_describe(clean['include_artifacts'])}",
             )
+        if "keep_pulled_within" in clean:
+            window = clean["keep_pulled_within"]
+            if isinstance(window, str):
+                self.check_value(f"{where}.keep_pulled_within", lambda: _check_expires(window))
+            else:
+                self.add(
+                    f"{where}.keep_pulled_within",
+                    f"must be a duration like '30days', got {_describe(window)}",
+                )
+        if "action" in clean and clean["action"] not in ("delete", "archive"):
+            self.add(
+                f"{where}.action",
+                f"must be 'delete' or 'archive', got {_describe(clean['action'])}",
+            )
         if "archived_expires" in clean:
             archived = clean["archived_expires"]
             if isinstance(archived, str):
@@ -597,6 +667,49 @@ class _Checker:
             else:
                 for i, pattern in enumerate(patterns):
                     self.check_string(f"{where}.keep_tag_patterns[{i}]", pattern)
+
+    def check_safety(self, value: Any) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.add("safety", f"must be a mapping of settings, got {_describe(value)}")
+            return {}
+        clean: dict[str, Any] = {}
+        for key, setting in value.items():
+            where = f"safety.{_key_text(key)}"
+            if key not in _SAFETY_KEYS:
+                hint = _suggest(key, _SAFETY_KEYS)
+                extra = f"; did you mean '{hint}'?" if hint else ""
+                self.add(
+                    "safety",
+                    f"unknown key {_describe(key)} (allowed: {', '.join(_SAFETY_KEYS)}){extra}",
+                )
+            elif setting is None:
+                continue
+            elif key in ("max_deletions", "ratio_min_images"):
+                self.check_count(where, setting)
+                clean[key] = setting
+            elif key == "max_delete_ratio":
+                if isinstance(setting, bool) or not isinstance(setting, int | float):
+                    self.add(where, f"must be a number in (0, 1], got {_describe(setting)}")
+                elif not 0 < setting <= 1:
+                    self.add(where, f"must be in (0, 1], got {setting}")
+                clean[key] = setting
+            elif not isinstance(setting, bool):
+                self.add(where, f"must be true or false, got {_describe(setting)}")
+            else:
+                clean[key] = setting
+        return clean
+
+    def check_patterns(self, where: str, patterns: Any) -> list[Any]:
+        if patterns is None:
+            return []
+        if not isinstance(patterns, list):
+            self.add(where, f"must be a list of tag patterns, got {_describe(patterns)}")
+            return []
+        for i, pattern in enumerate(patterns):
+            self.check_string(f"{where}[{i}]", pattern)
+        return patterns
 
     def check_string(self, where: str, value: Any) -> None:
         if isinstance(value, str):

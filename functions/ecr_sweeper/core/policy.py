@@ -32,7 +32,8 @@ from __future__ import annotations
 import heapq
 import re
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
@@ -83,6 +84,9 @@ class Reason(StrEnum):
     CHILD_OF_KEPT_INDEX = "child_of_kept_index"
     INDEX_OF_IN_USE_CHILD = "index_of_in_use_child"
     SUBJECT_OF_KEPT_REFERRER = "subject_of_kept_referrer"
+    PROTECTED_REPOSITORY = "protected_repository"
+    PROTECTED_TAG = "protected_tag"
+    PULLED_RECENTLY = "pulled_recently"
     REFERRER_OF_KEPT = "referrer_of_kept"
     ARTIFACT = "artifact"
     ARCHIVED_NOT_DELETED = "archived_not_deleted"
@@ -139,6 +143,21 @@ class RepositoryPlan(BaseModel):
     decisions: list[ImageDecision] = Field(default_factory=list)
     # Decisions the final safety pass had to turn into keep (expected empty).
     safety_corrections: list[str] = Field(default_factory=list)
+    # Why the deleter must leave this repository untouched (e.g. a safety cap), or "".
+    held: str = ""
+
+    def hold_if_ratio_exceeded(self, max_ratio: float, min_images: int) -> RepositoryPlan:
+        """The plan, held when it would delete more than `max_ratio` of the repository's
+        images (checked only from `min_images` images up): a sign that some use went unseen."""
+        total, planned = len(self.decisions), len(self.deleted())
+        if total >= min_images and total and planned / total > max_ratio:
+            return self.model_copy(
+                update={
+                    "held": f"max_delete_ratio: the plan deletes {planned} of {total} images "
+                    f"({planned / total:.0%} > {max_ratio:.0%}); nothing deleted"
+                }
+            )
+        return self
 
     def deleted(self) -> list[ImageDecision]:
         return [d for d in self.decisions if d.action is Action.DELETE]
@@ -343,11 +362,46 @@ def _keep_tag(tags: Iterable[str], rule: KeepRule) -> tuple[Reason, str] | None:
     return None
 
 
+@dataclass(frozen=True)
+class Protection:
+    """What the config and the repository's own tags protect, whatever the rule says."""
+
+    # Why the whole repository is protected (e.g. its resource tag), or "" if it is not.
+    repository: str = ""
+    tag_patterns: tuple[str, ...] = ()
+    matches: Callable[[str, str], bool] | None = None  # (pattern, tag) -> bool
+
+    def protects(self, tag: str) -> str | None:
+        for pattern in self.tag_patterns:
+            if self.matches is not None and self.matches(pattern, tag):
+                return pattern
+        return None
+
+
+def _protected_tag(tags: Iterable[str], protection: Protection) -> tuple[Reason, str] | None:
+    for tag in tags:
+        pattern = protection.protects(tag)
+        if pattern is not None:
+            return Reason.PROTECTED_TAG, f"tag '{tag}' matches protect_tag_patterns '{pattern}'"
+    return None
+
+
 def _decide(
-    graph: _Graph, rule: KeepRule, usage: RepositoryUsage, cutoff: datetime, now: datetime
+    graph: _Graph,
+    rule: KeepRule,
+    usage: RepositoryUsage,
+    cutoff: datetime,
+    now: datetime,
+    protection: Protection,
 ) -> dict[str, tuple[Action, Reason, str]]:
     records = graph.records
     kept: dict[str, tuple[Reason, str]] = {}
+    if protection.repository:
+        return {
+            d: (Action.KEEP, Reason.PROTECTED_REPOSITORY, protection.repository)
+            for d in graph.order
+        }
+    pulled_within = getattr(rule, "keep_pulled_within_after", None)
     include_artifacts = bool(getattr(rule, "include_artifacts", False))
     archived_after = getattr(rule, "archived_expires_after", None)
     archived_expired: dict[str, str] = {}  # digest -> detail
@@ -387,9 +441,15 @@ def _decide(
         if digest in kept:
             continue
         record = records[digest]
-        found = _keep_tag(record.tags, rule)
+        found = _protected_tag(record.tags, protection) or _keep_tag(record.tags, rule)
+        pulled = record.last_pulled_at and _utc(record.last_pulled_at)
         if found:
             kept[digest] = found
+        elif pulled_within is not None and pulled and pulled > now - pulled_within:
+            kept[digest] = (
+                Reason.PULLED_RECENTLY,
+                f"pulled {_day(pulled)}, within keep_pulled_within",
+            )
         elif record.status != ACTIVE:
             # Judged by time in the archive, never by push age or keep_count.
             archived_at = _utc(record.archived_at or record.pushed_at)
@@ -497,7 +557,10 @@ def _decide(
 
 
 def enforce_safety(
-    decisions: Sequence[ImageDecision], usage: RepositoryUsage, rule: KeepRule
+    decisions: Sequence[ImageDecision],
+    usage: RepositoryUsage,
+    rule: KeepRule,
+    protection: Protection | None = None,
 ) -> tuple[list[ImageDecision], list[str]]:
     """Turn back into KEEP any DELETE that would remove an image in use (by
     digest or tag), with a tag matching keep_tag_patterns, a child of a kept
@@ -521,7 +584,11 @@ def enforce_safety(
         for i, decision in enumerate(result):
             if decision.action is not Action.DELETE:
                 continue
-            found = _in_use(decision.digest, decision.tags, usage) or _keep_tag(decision.tags, rule)
+            found = (
+                _in_use(decision.digest, decision.tags, usage)
+                or _protected_tag(decision.tags, protection or Protection())
+                or _keep_tag(decision.tags, rule)
+            )
             if found is None:
                 kept_parent = next((p for p in parents.get(decision.digest, ()) if p in kept), None)
                 if kept_parent is not None:
@@ -564,13 +631,15 @@ def plan_repository(
     rule: KeepRule,
     usage: RepositoryUsage,
     now: datetime,
+    protection: Protection | None = None,
 ) -> RepositoryPlan:
     """Decide keep or delete for every image of ``repository``."""
+    protection = protection or Protection()
     now = _utc(now)
     cutoff = now - rule.expires_after
     records = _merge_duplicates(images)
     graph = _Graph(records)
-    verdicts = _decide(graph, rule, usage, cutoff, now)
+    verdicts = _decide(graph, rule, usage, cutoff, now, protection)
 
     decisions = []
     for digest in graph.order:
@@ -592,7 +661,7 @@ def plan_repository(
                 archived=record.status != ACTIVE,
             )
         )
-    decisions, corrections = enforce_safety(decisions, usage, rule)
+    decisions, corrections = enforce_safety(decisions, usage, rule, protection)
     return RepositoryPlan(
         repository=repository,
         rule=rule.label,

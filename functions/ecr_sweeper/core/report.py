@@ -42,7 +42,10 @@ class RepositoryResult(BaseModel):
     repository: str
     rule: str
     dry_run: bool
-    status: str  # "ok" or "failed"
+    status: str  # "ok", "held" (a safety cap left it untouched) or "failed"
+    held: str = ""
+    action: str = "delete"  # or "archive": what the rule does with what it lets go
+    archived_now: list[str] = Field(default_factory=list)  # moved to the archive by this run
     rows: list[KindRow]
     planned: list[ImageAction] = Field(default_factory=list)
     deleted: list[str] = Field(default_factory=list)
@@ -95,7 +98,7 @@ def build_report(
             failed.append(name)
             lines.append(RepositoryLine(repository=name, status="failed: no result"))
             continue
-        if result.status != "ok":
+        if result.status == "failed":  # "held" is a safety cap doing its job, not a failure
             failed.append(name)
         count = len(result.planned) if dry_run else len(result.deleted)
         lines.append(

@@ -1,5 +1,6 @@
 """CollectorFunction: every image of one repository to S3."""
 
+import os
 from typing import Any
 
 from ecr_sweeper import steps
@@ -11,4 +12,10 @@ from ecr_sweeper.handlers.common import clients, logger, parse_event
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     item = parse_event(RepositoryEvent, event)
     logger.append_keys(execution=item.run.execution_name, repository=item.repository)
-    return steps.collect_repository(item.repository, item.run, clients).model_dump(mode="json")
+    return steps.collect_repository(
+        item.repository,
+        item.run,
+        clients,
+        account_id=context.invoked_function_arn.split(":")[4],
+        region=os.environ.get("AWS_REGION", ""),
+    ).model_dump(mode="json")

@@ -1,0 +1,107 @@
+"""The floor: the fewest API calls a run can make on an account, from the inventory alone.
+
+Each term is one operation, with its formula (shown in docs/benchmarks.md). The page
+sizes are each API's maximum. S3 calls (the run's own data) are not part of the floor;
+the benchmark reports them apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil
+
+from benchmarks.synthetic import SELECTED_CLUSTERS, Account
+
+STACK_FUNCTIONS = 5  # the sweeper's own functions are in the account's ListFunctions too
+
+
+def pages(items: int, size: int) -> int:
+    """A listing makes one call even when there is nothing to list."""
+    return max(1, ceil(items / size))
+
+
+@dataclass(frozen=True)
+class Term:
+    operation: str
+    calls: int
+    formula: str
+
+
+FORMULAS = {
+    "ecr:DescribeRepositories": "⌈repositories in the account / 1,000⌉",
+    "ecr:ListTagsForResource": "1 per target repository (its protection tag)",
+    "ecr:DescribeImages": (
+        "Σ per target repository ⌈images / 1,000⌉ (Collect) "
+        "+ Σ ⌈deletions / 100⌉ (the deleter's last look, by digest)"
+    ),
+    "ecr:BatchGetImage": "Σ per target repository ⌈image indexes / 100⌉",
+    "ecr:BatchDeleteImage": "Σ per target repository ⌈deletions / 100⌉",
+    "ecs:ListClusters": "⌈clusters / 100⌉",
+    "ecs:ListServices": "Σ per selected cluster ⌈services / 100⌉",
+    "ecs:DescribeServices": "Σ per selected cluster ⌈services / 10⌉",
+    "ecs:ListTasks": "Σ per selected cluster, for RUNNING and STOPPED, ⌈tasks / 100⌉",
+    "ecs:DescribeTasks": "Σ per selected cluster, for RUNNING and STOPPED, ⌈tasks / 100⌉ (0 if none)",
+    "ecs:ListTaskDefinitionFamilies": "⌈families starting with the rules' common prefix / 100⌉",
+    "ecs:ListTaskDefinitions": "Σ per selected family ⌈ACTIVE revisions / 100⌉",
+    "ecs:DescribeTaskDefinition": (
+        "distinct revisions needed (newest keep_count per family, services' deployments, "
+        "tasks) − those the cache holds"
+    ),
+    "lambda:ListFunctions": "⌈functions in the account / 50⌉",
+    "lambda:ListAliases": "1 per selected container-image function (⌈aliases / 10,000⌉)",
+    "lambda:ListVersionsByFunction": "Σ per selected function ⌈versions with $LATEST / 50⌉",
+    "lambda:GetFunction": "1 per kept version (newest keep_count with $LATEST, and aliased)",
+}
+
+
+def floor(
+    account: Account,
+    *,
+    present: dict[str, set[str]],
+    deletions: dict[str, int],
+    cached_revisions: int,
+) -> list[Term]:
+    """The floor of one deleting run.
+
+    `present`: the digests in each target repository when the run starts; `deletions`:
+    how many the run should delete; `cached_revisions`: needed task definition
+    revisions the cache already holds.
+    """
+    inventory = account.inventory
+    terms: dict[str, int] = {}
+    targets = list(account.images)
+    indexes = {
+        name: sum(1 for i in images if i.manifests and i.digest in present[name])
+        for name, images in account.images.items()
+    }
+
+    terms["ecr:DescribeRepositories"] = pages(len(inventory["repositories"]), 1000)
+    terms["ecr:ListTagsForResource"] = len(targets)
+    terms["ecr:DescribeImages"] = sum(pages(len(present[n]), 1000) for n in targets) + sum(
+        ceil(deletions[n] / 100) for n in targets
+    )
+    terms["ecr:BatchGetImage"] = sum(ceil(indexes[n] / 100) for n in targets)
+    terms["ecr:BatchDeleteImage"] = sum(ceil(deletions[n] / 100) for n in targets)
+
+    terms["ecs:ListClusters"] = pages(len(account.clusters), 100)
+    selected = [c for name, c in account.clusters.items() if name in SELECTED_CLUSTERS]
+    terms["ecs:ListServices"] = sum(pages(c["services"], 100) for c in selected)
+    terms["ecs:DescribeServices"] = sum(ceil(c["services"] / 10) for c in selected)
+    terms["ecs:ListTasks"] = sum(pages(n, 100) for c in selected for n in c["tasks"].values())
+    terms["ecs:DescribeTasks"] = sum(ceil(n / 100) for c in selected for n in c["tasks"].values())
+    families = [f for f in account.task_definitions if f.startswith("app-")]
+    terms["ecs:ListTaskDefinitionFamilies"] = pages(len(families), 100)
+    terms["ecs:ListTaskDefinitions"] = sum(
+        pages(account.task_definitions[f], 100) for f in families
+    )
+    terms["ecs:DescribeTaskDefinition"] = len(account.needed_revisions) - cached_revisions
+
+    functions = len(account.functions) + STACK_FUNCTIONS
+    terms["lambda:ListFunctions"] = pages(functions, 50)
+    selected_functions = [f for name, f in account.functions.items() if name.startswith("fn-")]
+    terms["lambda:ListAliases"] = sum(pages(f["aliases"], 10_000) for f in selected_functions)
+    terms["lambda:ListVersionsByFunction"] = sum(
+        pages(f["versions"], 50) for f in selected_functions
+    )
+    terms["lambda:GetFunction"] = account.kept_versions
+    return [Term(op, calls, FORMULAS[op]) for op, calls in terms.items()]

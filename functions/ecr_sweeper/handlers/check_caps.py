@@ -1,0 +1,14 @@
+"""CapsFunction: between planning and deleting, the run-wide safety caps."""
+
+from typing import Any
+
+from ecr_sweeper import steps
+from ecr_sweeper.events import SummaryEvent
+from ecr_sweeper.handlers.common import clients, logger, parse_event
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    run = parse_event(SummaryEvent, event).run
+    logger.append_keys(execution=run.execution_name)
+    return steps.check_caps(run, clients)
