@@ -40,12 +40,12 @@ FORMULAS = {
     "ecs:ListServices": "Σ per selected cluster ⌈services / 100⌉",
     "ecs:DescribeServices": "Σ per selected cluster ⌈services / 10⌉",
     "ecs:ListTasks": "Σ per selected cluster, for RUNNING and STOPPED, ⌈tasks / 100⌉",
-    "ecs:DescribeTasks": "Σ per selected cluster, for RUNNING and STOPPED, ⌈tasks / 100⌉ (0 if none)",
+    "ecs:DescribeTasks": "Σ per selected cluster, for RUNNING and STOPPED, ⌈tasks / 100⌉",
     "ecs:ListTaskDefinitionFamilies": "⌈families starting with the rules' common prefix / 100⌉",
     "ecs:ListTaskDefinitions": "Σ per selected family ⌈ACTIVE revisions / 100⌉",
     "ecs:DescribeTaskDefinition": (
         "distinct revisions needed (newest keep_count per family, services' deployments, "
-        "tasks) − those the cache holds"
+        "tasks), less those the cache holds"
     ),
     "lambda:ListFunctions": "⌈functions in the account / 50⌉",
     "lambda:ListAliases": "1 per selected container-image function (⌈aliases / 10,000⌉)",

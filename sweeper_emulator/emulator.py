@@ -307,6 +307,38 @@ class Emulator:
             "wall_seconds": round(wall, 3),
         }
 
+    def run_overlapping(
+        self, inputs: list[str | None], timeout_s: float = 600
+    ) -> list[dict[str, Any]]:
+        """Start several executions at once (say, a schedule retry and a manual run) and
+        wait for all: [{status, error, cause, execution_arn}], plus what ECR lost."""
+        assert self.stack is not None, "use the Emulator as a context manager"
+        faults.CALLS.reset(self.inventory.faults)
+        sfn = self.session.client("stepfunctions")
+        arns = [
+            sfn.start_execution(
+                stateMachineArn=self.stack.state_machine_arn,
+                name=f"overlap-{index}-{uuid.uuid4().hex[:8]}",
+                **({"input": text} if text is not None else {}),
+            )["executionArn"]
+            for index, text in enumerate(inputs)
+        ]
+        started, results = time.monotonic(), {}
+        while len(results) < len(arns):
+            for arn in arns:
+                description = sfn.describe_execution(executionArn=arn)
+                if arn not in results and description["status"] in TERMINAL:
+                    results[arn] = {
+                        "execution_arn": arn,
+                        "status": description["status"],
+                        "error": description.get("error"),
+                        "cause": description.get("cause"),
+                    }
+            if time.monotonic() - started > timeout_s:
+                raise TimeoutError("overlapping executions still running")
+            time.sleep(0.05)
+        return [results[arn] for arn in arns]
+
     def read_run_file(self, execution_name: str, name: str) -> str:
         """A file the run wrote under runs/<execution>/ in the run bucket."""
         assert self.stack is not None

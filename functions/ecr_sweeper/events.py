@@ -72,6 +72,8 @@ class RunContext(BaseModel):
     max_concurrency: int
     repositories: int
     in_use_images: int
+    # The execution that holds the run lock (deleting runs only; see run_lock.py).
+    execution_arn: str = ""
 
 
 class RepositoryEvent(BaseModel):

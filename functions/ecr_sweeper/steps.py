@@ -14,6 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from ecr_sweeper import run_lock
 from ecr_sweeper.adapters import ecr as ecr_api
 from ecr_sweeper.adapters.ecs import collect_ecs_usage
 from ecr_sweeper.adapters.lambda_functions import collect_lambda_usage
@@ -285,6 +286,8 @@ def delete_repository(repository: str, run: RunContext, clients: Any) -> DeleteO
     already_gone: list[str] = []
     failures: list[dict[str, str]] = []
     if not run.dry_run and candidates and not plan.held:
+        if run.execution_arn:
+            run_lock.check_held(clients("s3"), run.bucket, run.execution_arn)
         ecr = clients("ecr")
         # A retried deleter (after a crash) picks up where the last attempt stopped.
         progress_name = repository_file("progress", repository)
@@ -387,6 +390,8 @@ def summarize_run(run: RunContext, clients: Any) -> tuple[SummaryOutput, Report]
     report = build_report(
         run.execution_name, run.dry_run, run.now, repositories, results, run.in_use_images
     )
+    if run.execution_arn:
+        run_lock.release(clients("s3"), run.bucket, run.execution_arn)
     report_key = store.put_model("report.json", report)
     markdown_key = store.put_text(
         "report.md", render_markdown(report, results), content_type="text/markdown"

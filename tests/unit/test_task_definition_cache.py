@@ -35,9 +35,7 @@ def config(text: str) -> Any:
 def counted(client: Any) -> Counter[str]:
     """Count every operation the client sends."""
     calls: Counter[str] = Counter()
-    client.meta.events.register(
-        "before-call.*.*", lambda model, **_: calls.update([model.name])
-    )
+    client.meta.events.register("before-call.*.*", lambda model, **_: calls.update([model.name]))
     return calls
 
 

@@ -117,3 +117,91 @@ def test_partial_batch_delete_failures_are_reported_and_fail_the_run(run_workflo
     assert deleted(result, "app") == {digest("b")}
     assert "app" in result["cause"]
     assert "KmsError" in result["report_md"]
+
+
+def test_max_deletions_exceeded_deletes_nothing_and_notifies(run_workflow):
+    config = (
+        "safety: {max_deletions: 2}\n"
+        "repositories: [{name_pattern: '*', expires: 30d, keep_tag_patterns: []}]\n"
+    )
+    data = inventory({"alpha": _old("a1", "a2"), "beta": _old("b1")})
+    result = run_workflow(data, config=config)
+    assert result["status"] == "FAILED"
+    assert result["error"] == "DeletionCapExceeded"
+    assert deleted(result, "alpha") == set() and deleted(result, "beta") == set()
+    assert "ecr:BatchDeleteImage" not in result["api_calls"]
+    message = result["notifications"][-1]["message"]
+    assert "CheckCaps" in message and "max_deletions (2)" in message
+    # A dry run reports the same plans without failing.
+    dry = run_workflow(data, config=config, execution_input=None)
+    assert dry["status"] == "SUCCEEDED" and dry["output"]["images_deleted"] == 3
+
+
+def test_a_deleter_that_crashes_halfway_is_retried_and_finishes_the_job(run_workflow):
+    images = [image(f"x{i}", tags=[f"x{i}"]) for i in range(150)]  # two BatchDeleteImage calls
+    data = inventory(
+        {"app": images},
+        faults=[
+            # the first chunk goes through; the runtime dies at the second
+            {
+                "operation": "ecr:BatchDeleteImage",
+                "error": "Runtime.ExitError",
+                "crash": True,
+                "skip": 1,
+                "times": 1,
+            }
+        ],
+    )
+    config = (
+        "safety: {max_delete_ratio: 1.0}\n"
+        "repositories: [{name: app, expires: 30d, keep_tag_patterns: []}]\n"
+    )
+    result = run_workflow(data, config=config)
+    assert result["status"] == "SUCCEEDED", result
+    assert len(deleted(result, "app")) == 150
+    app = result["results"]["app"]
+    assert len(app["deleted"]) == 150 and len(set(app["deleted"])) == 150  # no double count
+    assert app["already_gone"] == []
+    assert result["output"]["images_deleted"] == 150
+    assert result["api_calls"]["ecr:BatchDeleteImage"] == 3  # 100, crash, then the last 50
+
+
+def test_overlapping_runs_cannot_both_delete(tmp_path):
+    from pathlib import Path
+
+    from sweeper_emulator.emulator import Emulator
+    from sweeper_emulator.inventory import inventory_from_dict
+
+    config = Path(tmp_path / "ecrm.yaml")
+    config.write_text("repositories: [{name: app, expires: 30d, keep_tag_patterns: []}]\n")
+    data = inventory({"app": _old(*[f"i{n}" for n in range(5)])})
+    with Emulator(inventory_from_dict(data), config_file=config) as emulator:
+        first, second = emulator.run_overlapping(['{"dry_run": false}', '{"dry_run": false}'])
+        statuses = sorted([first["status"], second["status"]])
+        assert statuses == ["FAILED", "SUCCEEDED"], (first, second)
+        loser = first if first["status"] == "FAILED" else second
+        assert loser["error"] == "RunInProgress"
+        # The lock was released: the next run goes through (and finds nothing left).
+        again = emulator.run('{"dry_run": false}')
+        assert again["status"] == "SUCCEEDED", again
+
+
+def test_a_stale_lock_from_a_failed_run_does_not_block_the_next(run_workflow, tmp_path):
+    from pathlib import Path
+
+    from sweeper_emulator.emulator import Emulator
+    from sweeper_emulator.inventory import inventory_from_dict
+
+    config = Path(tmp_path / "ecrm.yaml")
+    config.write_text("repositories: [{name: app, expires: 30d, keep_tag_patterns: []}]\n")
+    data = inventory(
+        {"app": _old("a", "b")},
+        faults=[{"operation": "ecr:DescribeImages", "error": "AccessDeniedException"}],
+    )
+    with Emulator(inventory_from_dict(data), config_file=config) as emulator:
+        failed = emulator.run('{"dry_run": false}')  # takes the lock, fails, never releases
+        assert failed["status"] == "FAILED"
+        emulator.inventory.faults.clear()
+        after = emulator.run('{"dry_run": false}')
+        assert after["status"] == "SUCCEEDED", after
+        assert len(after["repositories"]["app"]["deleted"]) == 2

@@ -19,7 +19,6 @@ same whatever order the answers arrive in.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,7 +75,13 @@ def family_prefix(config: Config) -> str:
     """The longest prefix of every family a `task_definitions` entry with keep_count > 0
     can select: ListTaskDefinitionFamilies' server-side filter. "" means no filter."""
     prefixes = [_pattern_prefix(r) for r in config.task_definitions or () if r.keep_count > 0]
-    return os.path.commonprefix(prefixes) if prefixes else ""
+    if not prefixes:
+        return ""
+    common = min(prefixes)
+    for prefix in prefixes:
+        while not prefix.startswith(common):
+            common = common[:-1]
+    return common
 
 
 @dataclass

@@ -407,10 +407,18 @@ def _decide(
     archived_expired: dict[str, str] = {}  # digest -> detail
 
     def keep_from(roots: Iterable[str]) -> None:
-        """Keep the children and referrers of ``roots``, transitively."""
+        """Keep the children, referrers and (for a referrer) the subject of ``roots``,
+        transitively: a signature or SOCI index is useless without its image."""
         queue = deque(roots)
         while queue:
             digest = queue.popleft()
+            subject = graph.subject[digest]
+            if subject is not None and subject in records and subject not in kept:
+                kept[subject] = (
+                    Reason.SUBJECT_OF_KEPT_REFERRER,
+                    f"subject of kept referrer {digest}",
+                )
+                queue.append(subject)
             for child in graph.children[digest]:
                 if child not in kept:
                     kept[child] = (Reason.CHILD_OF_KEPT_INDEX, f"child of kept index {digest}")
@@ -477,21 +485,6 @@ def _decide(
                 f"artifact ({record.artifact_media_type}) never deleted",
             )
     keep_from([d for d in graph.order if d in kept])
-    # A referrer kept on its own account (in use, tag pattern, archived) keeps its
-    # subject: a signature or SOCI index is useless without the image it describes.
-    pending = [d for d in graph.order if d in kept and graph.subject[d] is not None]
-    while pending:
-        referrer = pending.pop()
-        subject = graph.subject[referrer]
-        if subject in records and subject not in kept:
-            kept[subject] = (
-                Reason.SUBJECT_OF_KEPT_REFERRER,
-                f"subject of kept referrer {referrer}",
-            )
-            keep_from([subject])
-            pending.extend(d for d in graph.order if d in kept and graph.subject[d] == subject)
-            if graph.subject[subject] is not None:
-                pending.append(subject)
 
     # 3. Not expired (referrers are never judged by their own age).
     for digest in graph.order:

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from ecr_sweeper import clock, steps
+from ecr_sweeper import clock, run_lock, steps
 from ecr_sweeper.events import ScanEvent, parse_execution_input
 from ecr_sweeper.handlers.common import clients, env, logger, parse_event
 
@@ -24,4 +24,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         max_concurrency=int(env("MAP_MAX_CONCURRENCY", "10")),
         clients=clients,
     )
+    if not run.dry_run:
+        # Only a deleting run takes the lock: two of them never delete at once.
+        run_lock.acquire(
+            clients("s3"), clients("stepfunctions"), run.bucket, scan.execution_id, run.now
+        )
+        run = run.model_copy(update={"execution_arn": scan.execution_id})
     return run.model_dump(mode="json")

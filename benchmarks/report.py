@@ -1,0 +1,357 @@
+"""docs/benchmarks.md from the benchmark's results (docs/benchmarks.json holds the same)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from benchmarks import cost, synthetic
+from benchmarks.floor import FORMULAS
+
+FUNCTIONS = (
+    "InUseScanFunction",
+    "CollectorFunction",
+    "EvaluatorFunction",
+    "DeleterFunction",
+    "SummaryFunction",
+)
+
+
+def _n(value: float | int) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
+
+
+def _mib(value: int | None) -> str:
+    return "-" if not value else f"{value / 2**20:,.1f}"
+
+
+def _usd(value: float) -> str:
+    return f"${value:.4f}" if value >= 0.0001 else f"${value:.6f}"
+
+
+def _table(header: list[str], rows: list[list[str]], align: str = "") -> list[str]:
+    align = align or "l" + "r" * (len(header) - 1)
+    marks = [":--" if a == "l" else "--:" for a in align]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(marks) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _account(size: dict[str, Any]) -> str:
+    inv = size["inventory"]
+    return (
+        f"{_n(inv['repositories'])} x {_n(inv['images_per_repository'])} images; "
+        f"{inv['task_definition_families']} x {inv['revisions_per_family']} task definitions, "
+        f"{inv['services']} services, {inv['lambda_versions']} Lambda versions"
+    )
+
+
+def _run_rows(sizes: list[dict[str, Any]], run: str) -> list[list[str]]:
+    rows = []
+    for size in sizes:
+        r = size[run]
+        rows.append(
+            [
+                f"{size['name']}",
+                _n(r["wall_seconds"]),
+                _n(r["deleted"]) if run == "first" else "0",
+                _n(r["api_calls_total"]),
+                _n(r["floor_total"]),
+                f"{r['ratio']:.2f}",
+                _n(sum(r["s3_calls"].values())),
+                _n(r["history_events"]),
+                _n(r["max_state_payload_bytes"]),
+                _n(r["state_transitions"]),
+                _usd(r["cost_usd"]["total"]),
+            ]
+        )
+    return rows
+
+
+RUN_HEADER = [
+    "size",
+    "wall time (s)",
+    "deleted",
+    "API calls",
+    "floor",
+    "calls / floor",
+    "S3 calls",
+    "parent history events",
+    "largest state payload (bytes)",
+    "state transitions",
+    "estimated cost per run",
+]
+
+
+def render(data: dict[str, Any]) -> str:
+    sizes: list[dict[str, Any]] = data["sizes"]
+    by_name = {s["name"]: s for s in sizes}
+    out: list[str] = [
+        "# Benchmarks",
+        "",
+        "<!-- Written by `make bench` (python -m benchmarks). Do not edit by hand. -->",
+        "",
+        "`make bench` builds synthetic accounts (seeded, so every run builds the same ones),",
+        "runs the real workflow on each on the local emulator (the template, the state machine",
+        "and the handlers, on moto; see [emulator.md](emulator.md)) and writes this page and",
+        "[benchmarks.json](benchmarks.json). It fails if a run deletes anything other than",
+        "what ecrm's rules say it must (worked out by the benchmark from the inventory alone).",
+        "",
+        f"These figures: {data['generated']}, Python {data['python']}, boto3 {data['boto3']},",
+        f"moto {data['moto']}; the whole benchmark took {_n(data['benchmark_seconds'])} s.",
+        "",
+        "API calls, state transitions, history events and payload sizes are what AWS would",
+        "see. Times are the emulator's: every AWS call is answered in-process, so they show",
+        "where the handlers spend their own time, not the network waits of a real account.",
+        "",
+        "## Sizes",
+        "",
+    ]
+    out += _table(
+        ["size", "account"],
+        [[s["name"], _account(s)] for s in sizes],
+        "ll",
+    )
+    out += [
+        "",
+        "## First run",
+        "",
+        'A deleting run (`{"dry_run": false}`) on the fresh account: the task definition',
+        "cache is empty. Calls are the handlers' AWS API calls, every attempt included; S3",
+        "calls (the run's own data and the cache) are counted apart. The floor is computed",
+        "from the inventory (formulas below).",
+        "",
+    ]
+    out += _table(RUN_HEADER, _run_rows(sizes, "first"))
+    out += [
+        "",
+        "## Second run on the same account",
+        "",
+        "Right after the first run: its deletions are done (nothing is left to delete) and the",
+        "task definition cache holds every revision the scan needs, so no",
+        "DescribeTaskDefinition is called.",
+        "",
+    ]
+    out += _table(RUN_HEADER, _run_rows(sizes, "second"))
+
+    if "wide-20" in by_name and "wide-5000" in by_name:
+        small, large = by_name["wide-20"]["first"], by_name["wide-5000"]["first"]
+        out += [
+            "",
+            "## Flat from 20 to 5,000 repositories",
+            "",
+            "The same account shape (10 images a repository, the same ECS and Lambda",
+            "resources) with 20 and with 5,000 repositories. The parent execution's",
+            "history and every state payload (children included) stay the same size: each",
+            "repository is a child execution with its own history, and the states pass",
+            "only S3 keys and counts.",
+            "",
+        ]
+        rows = [
+            ["parent history events", "history_events"],
+            ["parent state transitions", "parent_transitions"],
+            ["largest state payload (bytes)", "max_state_payload_bytes"],
+            ["child executions", "child_executions"],
+            ["API calls", "api_calls_total"],
+            ["calls / floor", "ratio"],
+            ["wall time (s)", "wall_seconds"],
+        ]
+        out += _table(
+            ["", "20 repositories", "5,000 repositories"],
+            [[label, _n(small[key]), _n(large[key])] for label, key in rows],
+        )
+
+    if "deep" in by_name:
+        deep = by_name["deep"]
+        first = deep["first"]
+        deleter = first["functions"]["DeleterFunction"]
+        batches = first["api_calls"].get("ecr:BatchDeleteImage", 0)
+        out += [
+            "",
+            "## Deep repository: 10,000 images",
+            "",
+            f"The first run plans all {_n(deep['inventory']['images'])} images and deletes "
+            f"{_n(first['deleted'])}, exactly the expected ones, in {_n(batches)} "
+            "BatchDeleteImage calls of 100.",
+            f"The deleter's handler took {_n(deleter['seconds'])} s on the emulator, against "
+            f"its {_n(deleter['timeout_s'])} s timeout. In AWS each of its calls (and S3 "
+            "writes of its progress) adds a round trip of tens of milliseconds: about "
+            f"{_n(batches * 2)} sequential calls, well inside the timeout.",
+            "",
+        ]
+        out += _function_table(deep, "first")
+
+    out += [
+        "",
+        "## Lambda functions",
+        "",
+        "Handler time on the emulator (all invocations of the first run) and the peak of",
+        "Python allocations during one invocation (tracemalloc). Peak memory comes from a",
+        "third run of each size on a fresh account, with tracing on; tracing slows Python",
+        "about threefold, so the times come from the untraced first run. The 5,000-repository",
+        "size traces only the scan and the summary, whose work grows with the number of",
+        "repositories; its per-repository functions are those of the 20-repository size. The",
+        "peak does not include the interpreter and the imported code (the Python runtime",
+        "starts at about 40 MB in Lambda).",
+        "",
+    ]
+    for size in sizes:
+        out += [f"**{size['name']}** ({_account(size)})", ""]
+        out += _function_table(size, "first")
+        out += [""]
+
+    out += [
+        "## API calls per operation",
+        "",
+        "First and second run, each against its floor. An operation the floor does not",
+        "name has a floor of 0.",
+        "",
+    ]
+    for size in sizes:
+        first, second = size["first"], size["second"]
+        operations = sorted(
+            set(first["api_calls"])
+            | set(first["floor"])
+            | set(second["api_calls"])
+            | set(second["floor"])
+        )
+        out += [f"**{size['name']}**", ""]
+        out += _table(
+            ["operation", "first run", "floor", "second run", "floor"],
+            [
+                [
+                    f"`{op}`",
+                    _n(first["api_calls"].get(op, 0)),
+                    _n(first["floor"].get(op, 0)),
+                    _n(second["api_calls"].get(op, 0)),
+                    _n(second["floor"].get(op, 0)),
+                ]
+                for op in operations
+            ],
+        )
+        s3_first = ", ".join(f"{k[3:]} {_n(v)}" for k, v in first["s3_calls"].items())
+        s3_second = ", ".join(f"{k[3:]} {_n(v)}" for k, v in second["s3_calls"].items())
+        out += ["", f"S3: first run {s3_first}; second run {s3_second}.", ""]
+
+    out += [
+        "## The floor",
+        "",
+        "The fewest calls a run can make on the account, with each API's largest page.",
+        "A listing makes one call even when it finds nothing (⌈0 / n⌉ counts as 1);",
+        "a describe call is made only when there is something to describe. The deleter's",
+        "last look at the images it is about to delete (DescribeImages by digest, 100 a",
+        "call) and the repository protection tag (ListTagsForResource) are safety checks",
+        "the sweeper makes on purpose; they are part of its floor.",
+        "",
+    ]
+    out += _table(
+        ["operation", "floor"],
+        [[f"`{op}`", formula] for op, formula in FORMULAS.items()],
+        "ll",
+    )
+    out += [
+        "",
+        "## Estimated cost per run",
+        "",
+        "At published on-demand prices (US East (N. Virginia), first tier, no free tier):",
+        "",
+        "| item | price |",
+        "| :-- | --: |",
+        f"| Step Functions state transition (STANDARD) | ${cost.TRANSITION * 1000:.3f} per 1,000 |",
+        f"| Step Functions EXPRESS execution | ${cost.EXPRESS_REQUEST * 1e6:.2f} per million, "
+        f"plus ${cost.EXPRESS_GB_SECOND} per GB-second at 64 MB |",
+        f"| Lambda arm64 | ${cost.LAMBDA_GB_SECOND} per GB-second, "
+        f"${cost.LAMBDA_REQUEST * 1e6:.2f} per million requests |",
+        f"| S3 | ${cost.S3_WRITE * 1000:.3f} per 1,000 PUT or LIST, "
+        f"${cost.S3_READ * 1000:.4f} per 1,000 GET or HEAD |",
+        "",
+        "State transitions are the states entered in every execution, children included,",
+        "plus one per child execution the Distributed Map starts (as AWS bills it). Lambda",
+        "GB-seconds are each function's emulator time times its memory size: a lower bound,",
+        "since AWS adds network time to every call. ECR, ECS and Lambda API calls are free.",
+        "",
+    ]
+    rows = []
+    for size in sizes:
+        c = size["first"]["cost_usd"]
+        rows.append(
+            [
+                size["name"],
+                _usd(c["transitions"]),
+                _usd(c["lambda_compute"] + c["lambda_requests"]),
+                _usd(c["s3"]),
+                _usd(c["total"]),
+                _usd(c["total_with_express_children"]),
+            ]
+        )
+    out += _table(
+        [
+            "size (first run)",
+            "transitions",
+            "Lambda",
+            "S3",
+            "total, STANDARD children",
+            "total, EXPRESS children",
+        ],
+        rows,
+    )
+    out += [
+        "",
+        "With `ChildExecutionType=EXPRESS` a child costs one transition (its start) plus",
+        "an EXPRESS execution billed for its duration (here the sum of its Lambda times,",
+        "rounded up to 100 ms) at 64 MB, instead of its own state transitions.",
+        "",
+        "## How the accounts are built",
+        "",
+    ]
+    out += [line.strip() if not line.startswith("  ") else line for line in _generator_doc()]
+    out += [
+        "",
+        "Every size runs with this config:",
+        "",
+        "```yaml",
+        *synthetic.config_text(True).rstrip().splitlines(),
+        "```",
+        "",
+        "Each size is run three times: a deleting run on a fresh account (the first run),",
+        "a second deleting run on the same account, and a deleting run on another fresh",
+        "account with memory tracing. Every run must delete exactly the expected images.",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def _function_table(size: dict[str, Any], run: str) -> list[str]:
+    functions = size[run]["functions"]
+    peaks = size.get("peak_memory_bytes", {})
+    rows = []
+    for name in [f for f in FUNCTIONS if f in functions] + sorted(
+        f for f in functions if f not in FUNCTIONS
+    ):
+        f = functions[name]
+        rows.append(
+            [
+                name,
+                _n(f["invocations"]),
+                _n(f["seconds"]),
+                _n(f["seconds"] / f["invocations"]) if f["invocations"] else "-",
+                f"{f['memory_mb']} MB / {f['timeout_s']} s",
+                _mib(peaks.get(name)),
+            ]
+        )
+    return _table(
+        [
+            "function",
+            "invocations",
+            "time (s)",
+            "time per invocation (s)",
+            "memory size / timeout",
+            "peak Python memory (MiB)",
+        ],
+        rows,
+    )
+
+
+def _generator_doc() -> list[str]:
+    text = synthetic.__doc__ or ""
+    lines = text.strip().splitlines()
+    return lines[2:] if len(lines) > 2 else lines
