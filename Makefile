@@ -25,11 +25,12 @@ help:
 	@echo "make validate  check a config file (CONFIG=path, default config/ecrm.yaml)"
 	@echo "make bench     run the benchmarks and write docs/benchmarks.md"
 	@echo "make build     sam build (needs python3.13 and PyPI)"
+	@echo "make checkov   checkov on the template; make audit: pip-audit on the locked dependencies"
 
-$(STAMP): requirements-dev.txt functions/requirements.txt pyproject.toml
+$(STAMP): requirements-dev.txt functions/requirements.txt pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
@@ -75,7 +76,7 @@ build: $(STAMP)
 	$(BIN)/sam build --template template.yaml
 
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-tools .aws-sam .pytest_cache .ruff_cache .hypothesis
 
 # ---------------------------------------------------------------- security checks
 # See docs/security.md. checkov and pip-audit run from their own virtualenv: checkov pins

@@ -42,6 +42,7 @@ from ecr_sweeper.core.report import (
 from ecr_sweeper.errors import (
     DeleteFailed,
     DeletionCapExceeded,
+    NothingInUse,
     RepositoriesFailed,
     RunDataError,
 )
@@ -125,6 +126,20 @@ def scan_in_use(
         repositories=len(targets),
         in_use_images=in_use.image_count(),
     )
+
+
+def refuse_a_blind_scan(run: RunContext, config_path: str) -> None:
+    """A scan that finds nothing in use while sources are configured is more likely
+    blind (a wrong cluster name, a missing permission) than right: fail the run."""
+    config = load_config_file(config_path)
+    configured = config.sources_configured
+    if run.in_use_images == 0 and configured and not config.safety.allow_nothing_in_use:
+        raise NothingInUse(
+            f"the scan found no image in use although {', '.join(configured)} "
+            "are configured: nothing was deleted. Check the names and patterns (and the "
+            "scan's permissions); if the account really runs nothing, set "
+            "safety.allow_nothing_in_use: true"
+        )
 
 
 def _store(run: RunContext, clients: Any) -> RunStore:

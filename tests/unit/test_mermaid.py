@@ -38,7 +38,7 @@ def test_design_md_shows_the_diagram_of_the_current_asl(asl: dict[str, Any]) -> 
 def test_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--check", str(DESIGN)]) == 0
     stale = tmp_path / "design.md"
-    stale.write_text(DESIGN.read_text().replace("ScanInUse --> SweepRepositories", "X --> Y"))
+    stale.write_text(DESIGN.read_text().replace("PlanRepositories --> CheckCaps", "X --> Y"))
     assert main(["--check", str(stale)]) == 1
     assert "--write" in capsys.readouterr().err
     assert main(["--write", str(stale)]) == 0
@@ -66,9 +66,16 @@ def test_every_state_and_transition_is_drawn(asl: dict[str, Any]) -> None:
         for catcher in state.get("Catch", []):
             assert f"{name} -->|error| {catcher['Next']}" in lines
     assert f"Start([start]) --> {asl['StartAt']}" in lines
-    assert "SweepRepositories_Start([child execution starts]) --> Collect" in lines
-    assert "Delete --> SweepRepositories_End" in lines  # End: true inside the Map
-    assert "class RepositoryFailed,Failed fail" in lines
+    # Each Map's children start at their own node and end at their own (End: true).
+    assert "PlanRepositories_Start([child execution starts]) --> Collect" in lines
+    assert "Evaluate --> PlanRepositories_End" in lines
+    assert "SweepRepositories_Start([child execution starts]) --> Delete" in lines
+    assert "Delete --> SweepRepositories_End" in lines
+    assert "PlanRepositories --> CheckCaps" in lines
+    assert "CheckCaps --> SweepRepositories" in lines
+    (fail_class,) = [line for line in lines if line.startswith("class ") and line.endswith(" fail")]
+    fail_states = {name for name, state in _states(asl) if state["Type"] == "Fail"}
+    assert set(fail_class.split()[1].split(",")) == fail_states
 
 
 def _set(path: list[str], value: Any) -> Callable[[dict[str, Any]], None]:
@@ -90,7 +97,7 @@ def _add_state(asl: dict[str, Any]) -> None:
     asl["States"]["SweepRepositories"]["Next"] = "Wait"
 
 
-MAP_STATES = ["States", "SweepRepositories", "ItemProcessor", "States"]
+PLAN_STATES = ["States", "PlanRepositories", "ItemProcessor", "States"]
 MUTATIONS: dict[str, Callable[[dict[str, Any]], None]] = {
     "start moved": _set(["StartAt"], "Summarize"),
     "transition changed": _set(["States", "Summarize", "Next"], "Failed"),
@@ -99,12 +106,18 @@ MUTATIONS: dict[str, Callable[[dict[str, Any]], None]] = {
     "state added": _add_state,
     "type changed": _set(["States", "Done", "Type"], "Pass"),
     "map child start moved": _set(
-        ["States", "SweepRepositories", "ItemProcessor", "StartAt"], "Evaluate"
+        ["States", "PlanRepositories", "ItemProcessor", "StartAt"], "Evaluate"
     ),
-    "map child transition changed": _set([*MAP_STATES, "Collect", "Next"], "Delete"),
+    "second map's child start moved": _set(
+        ["States", "SweepRepositories", "ItemProcessor", "StartAt"], "DeleteFailed"
+    ),
+    "map child transition changed": _set([*PLAN_STATES, "Collect", "Next"], "EvaluateFailed"),
+    "map child catch moved": _set([*PLAN_STATES, "Evaluate", "Catch", 0, "Next"], "CollectFailed"),
     "map mode changed": _set(
         ["States", "SweepRepositories", "ItemProcessor", "ProcessorConfig", "Mode"], "INLINE"
     ),
+    "map label changed": _set(["States", "PlanRepositories", "Label"], "repositories"),
+    "maps swapped": _set(["States", "ScanInUse", "Next"], "SweepRepositories"),
 }
 
 

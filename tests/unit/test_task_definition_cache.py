@@ -121,19 +121,19 @@ def test_only_a_new_revision_is_described_and_the_cache_keeps_what_the_run_neede
 
 def test_families_and_revisions_are_listed_100_a_page(aws):
     s3, ecs = aws
-    for index in range(150):
+    for index in range(100):
         ecs.register_task_definition(
             family=f"app-{index:03d}",
             containerDefinitions=[{"name": "c", "image": "busybox", "memory": 128}],
         )
-    register(ecs, "app-big", 120)
+    register(ecs, "app-big", 101)
     _, _, calls, _ = scan(s3, ecs, 'task_definitions: [{name: "app-big", keep_count: 1}]\n')
-    # "app-big" as the prefix: one page of families, two pages of its 120 revisions.
+    # "app-big" as the prefix: one page of families, two pages of its 101 revisions.
     assert calls["ListTaskDefinitionFamilies"] == 1
     assert calls["ListTaskDefinitions"] == 2
     assert calls["DescribeTaskDefinition"] == 1
     _, _, calls, _ = scan(s3, ecs, 'task_definitions: [{name_pattern: "*", keep_count: 1}]\n')
-    assert calls["ListTaskDefinitionFamilies"] == 2  # 151 families
+    assert calls["ListTaskDefinitionFamilies"] == 2  # 101 families
 
 
 def test_a_malformed_cache_is_ignored_and_replaced(aws):

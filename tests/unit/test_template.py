@@ -42,6 +42,7 @@ FUNCTIONS = {
     "EvaluatorFunction": "ecr_sweeper.handlers.evaluate.handler",
     "DeleterFunction": "ecr_sweeper.handlers.delete.handler",
     "SummaryFunction": "ecr_sweeper.handlers.summarize.handler",
+    "CapsFunction": "ecr_sweeper.handlers.check_caps.handler",
 }
 
 # Every optional parameter set: the conditional statements and properties all appear.
@@ -80,7 +81,9 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "lambda:ListVersionsByFunction",
         "lambda:ListAliases",
         "lambda:GetFunction",
-        *RUN_DATA,  # run data (writes) and the task definition cache (reads and writes)
+        # run data (writes), the task definition cache and the run lock (reads and writes)
+        *RUN_DATA,
+        "states:DescribeExecution",  # is the holder of the run lock still running?
     },
     "CollectorFunction": {
         *LOGS,
@@ -97,9 +100,12 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "ecr:DescribeImages",
         "ecr:BatchDeleteImage",
         "ecr:UpdateImageStorageClass",
-        *RUN_DATA,
+        *RUN_DATA,  # run data, and reads the run lock
+        "s3:ListBucket",
     },
-    "SummaryFunction": {*LOGS, *XRAY, *RUN_DATA, "s3:ListBucket"},
+    # s3:DeleteObject: the run lock, the one object any role may delete.
+    "SummaryFunction": {*LOGS, *XRAY, *RUN_DATA, "s3:ListBucket", "s3:DeleteObject"},
+    "CapsFunction": {*LOGS, *XRAY, "s3:GetObject", "s3:ListBucket"},
     "StateMachine": {
         "lambda:InvokeFunction",
         "s3:GetObject",
@@ -131,6 +137,7 @@ RUN_BUCKET_KEY_ACTIONS: dict[str, set[str]] = {
     "EvaluatorFunction": RUN_BUCKET_KEY,
     "DeleterFunction": RUN_BUCKET_KEY,
     "SummaryFunction": RUN_BUCKET_KEY,
+    "CapsFunction": {"kms:Decrypt"},  # reads only
     "StateMachine": RUN_BUCKET_KEY,
     "StateMachineWeekly": set(),
 }
@@ -165,6 +172,9 @@ RESOURCE_STAR_OK = {
     "logs:DescribeResourcePolicies",
     "logs:DescribeLogGroups",
 }
+
+# The run lock (functions/ecr_sweeper/run_lock.py): one object.
+RUN_LOCK = "${RunBucket.Arn}/locks/sweep.json"
 
 BOUNDARY = {
     "Fn::If": [
@@ -412,9 +422,9 @@ def test_roles_get_only_the_expected_managed_policies(cfn: dict[str, Any], owner
 
 def test_every_role_has_an_owner_with_expected_actions(scenario: str) -> None:
     cfn = deployed(scenario)
-    # Five functions, the state machine and the schedule: one role each, none shared.
+    # Six functions, the state machine and the schedule: one role each, none shared.
     owned = [role_id(cfn, owner) for owner in EXPECTED_ACTIONS]
-    assert len(set(owned)) == len(owned) == 7
+    assert len(set(owned)) == len(owned) == 8
     assert set(roles(cfn)) == set(owned)
 
 
@@ -473,7 +483,7 @@ def test_every_role_carries_the_optional_permissions_boundary() -> None:
         "Fn::Not": [{"Fn::Equals": [{"Ref": "PermissionsBoundaryArn"}, ""]}]
     }
     all_roles = roles(template)
-    assert len(all_roles) == 7
+    assert len(all_roles) == 8
     for name, role in all_roles.items():
         assert role["Properties"].get("PermissionsBoundary") == BOUNDARY, name
     boundary = ALL_OPTIONS["PermissionsBoundaryArn"]
@@ -512,21 +522,85 @@ def test_repositories_are_scoped_by_the_optional_pattern() -> None:
 
 
 def test_s3_access_is_scoped_to_the_run_bucket_prefixes(scenario: str) -> None:
+    # Each object resource of the run bucket, and the most any statement may do on it.
     allowed_objects = {
-        "${RunBucket.Arn}/runs/*",
-        "${RunBucket.Arn}/map-results/*",
-        "${RunBucket.Arn}/cache/task-definitions/images.json",
+        "${RunBucket.Arn}/runs/*": {"s3:GetObject", "s3:PutObject"},
+        "${RunBucket.Arn}/map-results/*": {
+            "s3:GetObject",
+            "s3:PutObject",
+            "s3:ListMultipartUploadParts",
+            "s3:AbortMultipartUpload",
+        },
+        "${RunBucket.Arn}/cache/task-definitions/images.json": {"s3:GetObject", "s3:PutObject"},
+        RUN_LOCK: {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"},
     }
     for name, role in roles(deployed(scenario)).items():
         for statement in statements(role):
-            if not any(a.startswith("s3:") for a in as_list(statement["Action"])):
+            actions = set(as_list(statement["Action"]))
+            if not any(a.startswith("s3:") for a in actions):
                 continue
+            assert all(a.startswith("s3:") for a in actions), (name, statement)
             for resource in as_list(statement["Resource"]):
-                if statement["Action"] == ["s3:ListBucket"]:
+                if actions == {"s3:ListBucket"}:
                     assert resource == {"Fn::GetAtt": ["RunBucket", "Arn"]}
                     assert statement["Condition"] == {"StringLike": {"s3:prefix": "runs/*"}}
                 else:
+                    assert "s3:ListBucket" not in actions, (name, statement)
                     assert resource.get("Fn::Sub") in allowed_objects, (name, resource)
+                    assert actions <= allowed_objects[resource["Fn::Sub"]], (name, statement)
+
+
+def _s3_actions_on(role: dict[str, Any], resource: str) -> set[str]:
+    return {
+        action
+        for statement in statements(role)
+        if {"Fn::Sub": resource} in as_list(statement["Resource"])
+        for action in as_list(statement["Action"])
+    }
+
+
+def test_run_lock_is_taken_checked_and_released_by_its_three_steps(scenario: str) -> None:
+    """The in-use scan takes the lock, the deleter only reads it, the summary releases it;
+    no other role touches it, and nobody deletes anything else in the bucket."""
+    cfn = deployed(scenario)
+    owners = {role_id(cfn, owner): owner for owner in EXPECTED_ACTIONS}
+    on_lock = {
+        owners[name]: _s3_actions_on(role, RUN_LOCK)
+        for name, role in roles(cfn).items()
+        if _s3_actions_on(role, RUN_LOCK)
+    }
+    assert on_lock == {
+        "InUseScanFunction": {"s3:GetObject", "s3:PutObject"},
+        "DeleterFunction": {"s3:GetObject"},
+        "SummaryFunction": {"s3:GetObject", "s3:DeleteObject"},
+    }
+    for name, role in roles(cfn).items():
+        for statement in statements(role):
+            if "s3:DeleteObject" in as_list(statement["Action"]):
+                assert owners[name] == "SummaryFunction", name
+                assert statement["Resource"] == {"Fn::Sub": RUN_LOCK}, statement
+
+
+def test_functions_may_describe_only_this_state_machines_executions(scenario: str) -> None:
+    """The in-use scan asks whether the lock's holder still runs: DescribeExecution on
+    the executions of this state machine, nothing else of Step Functions."""
+    cfn = deployed(scenario)
+    for function in FUNCTIONS:
+        role = cfn["Resources"][role_id(cfn, function)]
+        found = [
+            statement
+            for statement in statements(role)
+            if any(a.startswith("states:") for a in as_list(statement["Action"]))
+        ]
+        if function != "InUseScanFunction":
+            assert found == [], function
+            continue
+        (statement,) = found
+        assert statement["Action"] == ["states:DescribeExecution"]
+        assert statement["Resource"] == {
+            "Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}"
+            ":execution:${AWS::StackName}-sweep:*"
+        }
 
 
 def test_kms_use_is_scoped_to_one_key_through_one_service(scenario: str) -> None:

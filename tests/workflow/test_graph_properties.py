@@ -61,6 +61,7 @@ def test_random_graphs_keep_their_promises(tmp_path: Path, graph) -> None:
     images, references, keep_count = graph
     config = tmp_path / "ecrm.yaml"
     config.write_text(
+        "safety: {allow_nothing_in_use: true, max_delete_ratio: 1.0}\n"
         "clusters: []\nlambda_functions: []\n"
         "task_definitions: [{name: uses, keep_count: 1}]\n"
         f"repositories: [{{name: app, expires: 30d, keep_count: {keep_count},"

@@ -205,3 +205,16 @@ def test_a_stale_lock_from_a_failed_run_does_not_block_the_next(run_workflow, tm
         after = emulator.run('{"dry_run": false}')
         assert after["status"] == "SUCCEEDED", after
         assert len(after["repositories"]["app"]["deleted"]) == 2
+
+
+def test_a_scan_that_finds_nothing_in_use_while_sources_are_configured_fails(run_workflow):
+    config = (
+        "clusters: [{name: prod}]\n"
+        "repositories: [{name: app, expires: 30d, keep_tag_patterns: []}]\n"
+    )
+    data = inventory({"app": _old("a1")}, ecs={"clusters": [{"name": "prod"}]})
+    result = run_workflow(data, config=config)
+    assert result["status"] == "FAILED"
+    assert result["error"] == "NothingInUse"
+    assert deleted(result, "app") == set()
+    assert "allow_nothing_in_use" in result["notifications"][0]["message"]

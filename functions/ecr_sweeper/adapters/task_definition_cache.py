@@ -58,7 +58,13 @@ class TaskDefinitionCache:
             body = self._s3.get_object(Bucket=self.bucket, Key=self.key)["Body"].read()
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
-            if code not in {"NoSuchKey", "404", "NotFound"}:
+            if code in {"AccessDenied", "403"}:
+                # Without s3:ListBucket, S3 answers a missing object with 403 too.
+                logger.warning(
+                    "task definition cache missing or not readable, describing every revision",
+                    extra={"key": self.key, "error": str(error)},
+                )
+            elif code not in {"NoSuchKey", "404", "NotFound"}:
                 logger.warning(
                     "task definition cache unreadable, describing every revision",
                     extra={"key": self.key, "error": str(error)},

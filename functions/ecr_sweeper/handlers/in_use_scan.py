@@ -24,6 +24,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         max_concurrency=int(env("MAP_MAX_CONCURRENCY", "10")),
         clients=clients,
     )
+    steps.refuse_a_blind_scan(run, env("CONFIG_FILE"))
     if not run.dry_run:
         # Only a deleting run takes the lock: two of them never delete at once.
         run_lock.acquire(
