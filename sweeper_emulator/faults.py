@@ -22,6 +22,8 @@ from botocore.handlers import BUILTIN_HANDLERS
 from sweeper_emulator.inventory import Fault
 
 HANDLER_ACCESS_KEY = "ASIAEMULATEDHANDLER"
+# The function running now (handlers run one at a time): lets a fault target one function.
+CURRENT: dict[str, str | None] = {"function": None}
 
 
 class CallLog:
@@ -45,6 +47,8 @@ class CallLog:
             self.calls[operation] += 1
             for index, fault in enumerate(self.faults):
                 if fault.operation.lower() != operation.lower():
+                    continue
+                if fault.function and fault.function != CURRENT["function"]:
                     continue
                 self._seen[index] += 1
                 if self._seen[index] <= fault.skip:

@@ -109,6 +109,7 @@ class Fault(_Strict):
     message: str = "injected by the emulator"
     status: int | None = None  # HTTP status; default 400 (500 for *Internal*/*Unavailable*)
     skip: int = Field(default=0, ge=0)  # let the first N matching calls through first
+    function: str | None = None  # only calls made by this function (template logical id)
     # Instead of an AWS error, the function crashes (the Lambda runtime dies) at that call:
     # the invocation fails with `error` as its error type (e.g. Runtime.ExitError).
     crash: bool = False

@@ -143,6 +143,7 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
             }
         )
         saved_session = boto3.DEFAULT_SESSION
+        faults.CURRENT["function"] = fn.logical_id
         boto3.DEFAULT_SESSION = _handler_session(self.region)
         traced = _MEASURE["memory"] and (
             _MEASURE["only"] is None or fn.logical_id in _MEASURE["only"]
@@ -182,6 +183,7 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
             fn.invocations += 1
             fn.seconds += time.perf_counter() - started
             boto3.DEFAULT_SESSION = saved_session
+            faults.CURRENT["function"] = None
             os.environ.clear()
             os.environ.update(saved)
 
