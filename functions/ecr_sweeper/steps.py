@@ -405,12 +405,12 @@ def summarize_run(run: RunContext, clients: Any) -> tuple[SummaryOutput, Report]
     report = build_report(
         run.execution_name, run.dry_run, run.now, repositories, results, run.in_use_images
     )
-    if run.execution_arn:
-        run_lock.release(clients("s3"), run.bucket, run.execution_arn)
     report_key = store.put_model("report.json", report)
     markdown_key = store.put_text(
         "report.md", render_markdown(report, results), content_type="text/markdown"
     )
+    if run.execution_arn:  # after the report: a retried summary must find it written
+        run_lock.release(clients("s3"), run.bucket, run.execution_arn)
     if report.failed:
         raise RepositoriesFailed(
             f"{len(report.failed)} of {len(repositories)} repositories failed: "

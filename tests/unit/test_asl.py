@@ -253,12 +253,6 @@ def test_transition_check_catches_a_next_pointing_nowhere(asl: dict[str, Any]) -
     assert "Evaluate: unreachable" in errors
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sweep.asl.json repeats NotifyRepositoryFailure and RepositoryFailed in both Maps; "
-    "Step Functions refuses the definition (DUPLICATE_STATE_NAME). Remove this marker once "
-    "the states of one Map are renamed.",
-)
 def test_state_names_are_unique_in_the_whole_state_machine(asl: dict[str, Any]) -> None:
     # The States Language: state names must be unique within the scope of the whole state
     # machine, nested Map and Parallel states included. cfn-lint does not check it.

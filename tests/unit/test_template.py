@@ -83,6 +83,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "lambda:GetFunction",
         # run data (writes), the task definition cache and the run lock (reads and writes)
         *RUN_DATA,
+        "s3:ListBucket",  # only the lock's key: a missing lock must read as "no lock"
         "states:DescribeExecution",  # is the holder of the run lock still running?
     },
     "CollectorFunction": {
@@ -543,7 +544,9 @@ def test_s3_access_is_scoped_to_the_run_bucket_prefixes(scenario: str) -> None:
             for resource in as_list(statement["Resource"]):
                 if actions == {"s3:ListBucket"}:
                     assert resource == {"Fn::GetAtt": ["RunBucket", "Arn"]}
-                    assert statement["Condition"] == {"StringLike": {"s3:prefix": "runs/*"}}
+                    prefixes = as_list(statement["Condition"]["StringLike"]["s3:prefix"])
+                    assert set(statement["Condition"]) == {"StringLike"}, (name, statement)
+                    assert set(prefixes) <= {"runs/*", "locks/sweep.json"}, (name, statement)
                 else:
                     assert "s3:ListBucket" not in actions, (name, statement)
                     assert resource.get("Fn::Sub") in allowed_objects, (name, resource)
