@@ -70,6 +70,7 @@ def test_max_delete_ratio_holds_one_repository_and_cleans_the_others(run_workflo
     assert deleted(result, "trimmed") == {digest("t0")}
     assert result["results"]["wiped"]["status"] == "held"
     assert "max_delete_ratio" in result["results"]["wiped"]["held"]
+    assert "HELD, nothing deleted" in result["report_md"]
 
 
 def test_a_protected_repository_and_a_protected_tag_survive(run_workflow):
@@ -95,6 +96,7 @@ def test_archive_then_expire_from_the_archive(run_workflow):
     assert first["status"] == "SUCCEEDED", first
     assert deleted(first, "app") == set()
     assert first["repositories"]["app"]["archived"] == [digest("old")]
+    assert "update-image-storage-class" in first["report_md"]  # how to restore
 
     # 100 days later, the image has been in the archive longer than archived_expires.
     data["repositories"][0]["images"][0].update(

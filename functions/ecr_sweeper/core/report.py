@@ -189,7 +189,9 @@ def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str
         actions = (
             result.planned if report.dry_run else [a for a in result.planned if a.digest in done]
         )
-        if not (actions or result.skipped or result.failures or result.archived.count):
+        if not (
+            actions or result.skipped or result.failures or result.archived.count or result.held
+        ):
             continue
         verb = "Would delete" if report.dry_run else "Deleted"
         parts += [f"## {line.repository}", "", f"Rule: `{result.rule}`", ""]
@@ -211,6 +213,16 @@ def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str
                 for a in actions
             ]
             parts.append("")
+        if result.archived_now:
+            parts += [
+                f"Moved to the archive by this run: {len(result.archived_now)} images. "
+                "To restore one: `aws ecr update-image-storage-class --repository-name "
+                f"{line.repository} --image-id imageDigest=DIGEST --target-storage-class "
+                "STANDARD` (or push it again).",
+                "",
+            ]
+        if result.held:
+            parts += [f"HELD, nothing deleted: {result.held}", ""]
         if result.skipped:
             parts += ["Skipped:", ""]
             parts += [f"- `{a.digest}`: {a.detail or a.reason}" for a in result.skipped]
