@@ -185,15 +185,26 @@ def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str
             parts += [f"## {line.repository}", "", "FAILED: the repository did not finish.", ""]
             continue
         # In a deleting run, list what ECR confirmed deleted; failures are listed below.
-        done = set(result.deleted)
+        done = set(result.deleted) | set(result.archived_now)
         actions = (
             result.planned if report.dry_run else [a for a in result.planned if a.digest in done]
         )
         if not (
-            actions or result.skipped or result.failures or result.archived.count or result.held
+            actions
+            or result.skipped
+            or result.failures
+            or result.archived.count
+            or result.held
+            or result.archived_now
         ):
             continue
         verb = "Would delete" if report.dry_run else "Deleted"
+        if result.action == "archive":
+            verb = (
+                "Would archive (or delete, once archived long enough)"
+                if report.dry_run
+                else ("Archived or deleted")
+            )
         parts += [f"## {line.repository}", "", f"Rule: `{result.rule}`", ""]
         if result.kept_reasons:
             reasons = ", ".join(f"{k} {v}" for k, v in sorted(result.kept_reasons.items()))
