@@ -235,6 +235,7 @@ class Emulator:
         assert self.stack is not None, "use the Emulator as a context manager"
         faults.CALLS.reset(self.inventory.faults)
         ecr_model.DELETION_LOG.clear()
+        runtime.METRICS.clear()
         self._pending_changes = list(self.inventory.changes)
         ecr_model.DELETE_FAILURES.clear()
         ecr_model.DELETE_FAILURES.update(self.inventory.delete_failures)
@@ -304,6 +305,7 @@ class Emulator:
             "max_state_payload_bytes": METER.largest,
             "state_transitions": TRANSITIONS.transitions,
             "deletion_order": [list(item) for item in ecr_model.DELETION_LOG],
+            "metrics": list(runtime.METRICS),
             "wall_seconds": round(wall, 3),
         }
 

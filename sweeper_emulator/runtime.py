@@ -7,7 +7,9 @@ template, against the same mocked account.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
 import json
 import os
 import sys
@@ -76,6 +78,43 @@ _REGISTRY: dict[str, DeployedFunction] = {}
 _LOCK = threading.RLock()  # handlers run one at a time: they share os.environ
 _ENV_OVERRIDES: dict[str, str] = {}
 _MEASURE: dict[str, Any] = {"memory": False, "only": None}
+# The CloudWatch EMF metrics the handlers printed: {"function", "metrics", "dimensions"}.
+METRICS: list[dict[str, Any]] = []
+
+
+def _collect_emf(function: str, printed: str) -> None:
+    """Keep the EMF documents a handler printed (as Lambda's log agent would); pass the
+    rest of its output through."""
+    for line in printed.splitlines():
+        try:
+            document = json.loads(line)
+        except ValueError:
+            document = None
+        if not isinstance(document, dict) or "_aws" not in document:
+            if line.strip():
+                sys.stdout.write(line + "\n")
+            continue
+        names = [
+            m["Name"]
+            for directive in document["_aws"].get("CloudWatchMetrics", [])
+            for m in directive.get("Metrics", [])
+        ]
+        dimension_names = {
+            d
+            for directive in document["_aws"].get("CloudWatchMetrics", [])
+            for group in directive.get("Dimensions", [])
+            for d in group
+        }
+        METRICS.append(
+            {
+                "function": function,
+                "namespace": document["_aws"]["CloudWatchMetrics"][0].get("Namespace"),
+                "metrics": {name: document.get(name) for name in names},
+                "dimensions": {d: document.get(d) for d in sorted(dimension_names)},
+            }
+        )
+
+
 # Called with the function just before each invocation (the emulator's `changes`).
 BEFORE_INVOKE: list[Any] = []  # tracemalloc slows Python down: only the benchmark turns it on
 
@@ -155,7 +194,12 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
             if str(fn.code_dir) not in sys.path:
                 sys.path.insert(0, str(fn.code_dir))
             handler = getattr(importlib.import_module(module_name), function_name)
-            result = handler(payload, _Context(fn))
+            printed = io.StringIO()
+            try:
+                with contextlib.redirect_stdout(printed):
+                    result = handler(payload, _Context(fn))
+            finally:
+                _collect_emf(fn.logical_id, printed.getvalue())
             return json.dumps(result), False, ""
         except faults.EmulatedCrash as crash:
             return (

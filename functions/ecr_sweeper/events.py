@@ -89,6 +89,10 @@ class SummaryEvent(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     run: RunContext
+    # For the notification's links (Summarize passes them; CheckCaps does not).
+    execution_id: str = ""
+    plan_map_run: str = ""
+    sweep_map_run: str = ""
 
 
 class CollectOutput(BaseModel):
@@ -122,3 +126,7 @@ class SummaryOutput(BaseModel):
     report_key: str
     report_markdown_key: str
     bucket: str
+    # The success notification, published by the state machine when `notify` is true.
+    notify: bool = False
+    subject: str = ""
+    message: str = ""

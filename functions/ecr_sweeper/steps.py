@@ -34,10 +34,12 @@ from ecr_sweeper.core.report import (
     Count,
     ImageAction,
     KindRow,
+    Links,
     Report,
     RepositoryResult,
     build_report,
     render_markdown,
+    render_notification,
 )
 from ecr_sweeper.errors import (
     DeleteFailed,
@@ -391,8 +393,14 @@ def delete_repository(repository: str, run: RunContext, clients: Any) -> DeleteO
     )
 
 
-def summarize_run(run: RunContext, clients: Any) -> tuple[SummaryOutput, Report]:
-    """Step 3. The report; fails the run if any repository did not finish."""
+def summarize_run(
+    run: RunContext,
+    clients: Any,
+    *,
+    links: Links | None = None,
+    notify_on_success: bool = False,
+) -> tuple[SummaryOutput, Report]:
+    """Step 5. The report; fails the run if any repository did not finish."""
     store = _store(run, clients)
     repositories = [item["repository"] for item in store.get_json(REPOSITORIES)]
     available = set(store.list_names("results/"))
@@ -411,6 +419,10 @@ def summarize_run(run: RunContext, clients: Any) -> tuple[SummaryOutput, Report]
     )
     if run.execution_arn:  # after the report: a retried summary must find it written
         run_lock.release(clients("s3"), run.bucket, run.execution_arn)
+    links = (links or Links()).model_copy(
+        update={"report": f"s3://{run.bucket}/{markdown_key}"}
+    )
+    subject, message = render_notification(report, links)
     if report.failed:
         raise RepositoriesFailed(
             f"{len(report.failed)} of {len(repositories)} repositories failed: "
@@ -429,6 +441,9 @@ def summarize_run(run: RunContext, clients: Any) -> tuple[SummaryOutput, Report]
             report_key=report_key,
             report_markdown_key=markdown_key,
             bucket=run.bucket,
+            notify=notify_on_success,
+            subject=subject,
+            message=message,
         ),
         report,
     )

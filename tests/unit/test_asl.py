@@ -35,7 +35,14 @@ LAMBDA_TRANSIENT = {
 LAMBDA_CRASHES = {"Runtime.ExitError", "Sandbox.Timedout"}
 SNS_PUBLISH = "arn:aws:states:::sns:publish"
 # The workflow's main path: plan everything, check the caps, then delete.
-MAIN_PATH = ["ScanInUse", "PlanRepositories", "CheckCaps", "SweepRepositories", "Summarize", "Done"]
+MAIN_PATH = [
+    "ScanInUse",
+    "PlanRepositories",
+    "CheckCaps",
+    "SweepRepositories",
+    "Summarize",
+    "NotifyOnSuccess",
+]
 # Realistic values for a substituted copy of the definition.
 REAL_VALUES = {
     "InUseScanFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:scan",
@@ -391,6 +398,11 @@ def test_everything_is_planned_and_capped_before_anything_is_deleted(
         path.append(current)
         current = states[current].get("Next")
     assert path == MAIN_PATH
+    # The success notification is optional and leads to Done either way.
+    choice = states["NotifyOnSuccess"]
+    assert choice["Type"] == "Choice" and choice["Default"] == "Done"
+    assert [c["Next"] for c in choice["Choices"]] == ["NotifySuccess"]
+    assert states["NotifySuccess"]["Next"] == "Done"
     # Planning invokes no deleter; the sweep invokes nothing but the deleter; the caps
     # run between the two, and nowhere else is the deleter invoked.
     assert _functions(states["PlanRepositories"]["ItemProcessor"]["States"]) == {
@@ -430,7 +442,13 @@ def test_every_failure_names_its_state_and_is_notified(asl: dict[str, Any]) -> N
     failures = set()
     for scope in _scopes(asl):
         states = scope["States"]
-        (notify,) = [n for n, state in states.items() if state.get("Resource") == SNS_PUBLISH]
+        (notify,) = [
+            n
+            for n, state in states.items()
+            if state.get("Resource") == SNS_PUBLISH
+            and "Message.$" in state["Parameters"]
+            and state["Parameters"]["Message.$"].startswith("States.Format(")
+        ]
         for name, state in states.items():
             if state.get("Resource") == SNS_PUBLISH:
                 continue
@@ -448,8 +466,11 @@ def test_notifications_carry_real_newlines(asl: dict[str, Any]) -> None:
         state["Parameters"]["Message.$"]
         for _, state in _states(asl)
         if state.get("Resource") == SNS_PUBLISH
+        and state["Parameters"]["Message.$"].startswith("States.Format(")
     ]
-    assert len(messages) == 3  # NotifyFailure and each Map's NotifyRepositoryFailure
+    # NotifyFailure and each Map's failure notification (NotifySuccess publishes the
+    # message the summary wrote, a path, not a format)
+    assert len(messages) == 3
     for message in messages:
         assert message.startswith("States.Format('")
         assert "\n" in message

@@ -246,3 +246,92 @@ def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str
             ]
             parts.append("")
     return "\n".join(parts)
+
+
+class Links(BaseModel):
+    """Where an operator reads more: the console pages and the report in S3."""
+
+    execution: str = ""
+    plan_map_run: str = ""
+    sweep_map_run: str = ""
+    report: str = ""
+
+
+def console_link(region: str, arn: str) -> str:
+    """The Step Functions console page of an execution or a Map Run."""
+    if not arn:
+        return ""
+    page = "map-run" if ":mapRun:" in arn else "executions"
+    return (
+        f"https://{region}.console.aws.amazon.com/states/home?region={region}"
+        f"#/v2/{page}/details/{arn}"
+    )
+
+
+NOTIFICATION_ROWS = 10  # repositories listed one by one; the rest are summed in one row
+
+
+def render_notification(report: Report, links: Links) -> tuple[str, str]:
+    """(subject, message) of the run's SNS notification, readable in an email or a chat.
+
+    ecrm's table, the repositories with most bytes reclaimed first; past the first
+    NOTIFICATION_ROWS, the rest are summed in one row, so the message stays small.
+    """
+    mode = "DRY RUN" if report.dry_run else "DELETED"
+    verb = "would delete" if report.dry_run else "deleted"
+    subject = (
+        f"ecr-sweeper {mode}: {verb} {report.images_deleted} images "
+        f"({format_size(report.bytes_reclaimed)}) in {len(report.repositories)} repositories"
+    )[:100]  # SNS subjects are at most 100 characters
+    shown = report.repositories[:NOTIFICATION_ROWS]
+    rest = report.repositories[NOTIFICATION_ROWS:]
+    rows = table_rows(report.model_copy(update={"repositories": shown}))
+    if rest:
+        total = Count(
+            count=sum(r.total.count for line in rest for r in line.rows),
+            bytes=sum(r.total.bytes for line in rest for r in line.rows),
+        )
+        expired = Count(
+            count=sum(r.expired.count for line in rest for r in line.rows),
+            bytes=sum(r.expired.bytes for line in rest for r in line.rows),
+        )
+        keep = Count(
+            count=sum(r.keep.count for line in rest for r in line.rows),
+            bytes=sum(r.keep.bytes for line in rest for r in line.rows),
+        )
+        rows.append(
+            (
+                f"({len(rest)} more repositories)",
+                "all",
+                format_cell(total.count, total.bytes),
+                format_cell(expired.count, expired.bytes, negative=True),
+                format_cell(keep.count, keep.bytes),
+            )
+        )
+    table = (
+        tabulate(rows, headers=TABLE_HEADERS, tablefmt="presto", disable_numparse=True)
+        if rows
+        else "(no repositories matched the config)"
+    )
+    lines = [
+        f"ecr-sweeper run {report.execution_name}: "
+        + ("dry run, nothing was deleted" if report.dry_run else "images deleted"),
+        "",
+        render_summary_line(report),
+        f"Images in use found by the scan: {report.in_use_images}",
+        "",
+        table,
+        "",
+    ]
+    held = [line.repository for line in report.repositories if line.status == "held"]
+    if held:
+        lines += [f"Held by a safety cap (nothing deleted): {', '.join(held)}", ""]
+    if links.execution:
+        lines.append(f"Execution: {links.execution}")
+    if links.plan_map_run:
+        lines.append(f"Map Run (plan): {links.plan_map_run}")
+    if links.sweep_map_run:
+        lines.append(f"Map Run (delete): {links.sweep_map_run}")
+    if links.report:
+        lines.append(f"Full report: {links.report}")
+    return subject, "\n".join(lines)

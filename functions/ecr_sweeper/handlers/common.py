@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 from typing import Any, TypeVar
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from pydantic import BaseModel, ValidationError
 
 from ecr_sweeper.adapters.aws import client
 from ecr_sweeper.errors import InvalidExecutionInput
 
 logger = Logger(service="ecr-sweeper")
+# EMF metrics, namespace from POWERTOOLS_METRICS_NAMESPACE. Only low-cardinality
+# dimensions (service); repository names belong in the logs, never in a dimension.
+metrics = Metrics(service="ecr-sweeper")
 E = TypeVar("E", bound=BaseModel)
 
 

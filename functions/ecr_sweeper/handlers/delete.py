@@ -4,11 +4,18 @@ from typing import Any
 
 from ecr_sweeper import steps
 from ecr_sweeper.events import RepositoryEvent
-from ecr_sweeper.handlers.common import clients, logger, parse_event
+from ecr_sweeper.handlers.common import clients, logger, metrics, parse_event
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     item = parse_event(RepositoryEvent, event)
     logger.append_keys(execution=item.run.execution_name, repository=item.repository)
-    return steps.delete_repository(item.repository, item.run, clients).model_dump(mode="json")
+    output = steps.delete_repository(item.repository, item.run, clients)
+    if item.run.dry_run:
+        metrics.add_metric(name="ImagesPlanned", unit="Count", value=output.deleted)
+    else:
+        metrics.add_metric(name="ImagesDeleted", unit="Count", value=output.deleted)
+        metrics.add_metric(name="BytesReclaimed", unit="Bytes", value=output.bytes_reclaimed)
+    return output.model_dump(mode="json")

@@ -4,9 +4,10 @@ from typing import Any
 
 from ecr_sweeper import clock, run_lock, steps
 from ecr_sweeper.events import ScanEvent, parse_execution_input
-from ecr_sweeper.handlers.common import clients, env, logger, parse_event
+from ecr_sweeper.handlers.common import clients, env, logger, metrics, parse_event
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     scan = parse_event(ScanEvent, event)
@@ -24,6 +25,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         max_concurrency=int(env("MAP_MAX_CONCURRENCY", "10")),
         clients=clients,
     )
+    metrics.add_metric(name="ImagesInUse", unit="Count", value=run.in_use_images)
+    metrics.add_metric(name="RepositoriesTargeted", unit="Count", value=run.repositories)
     steps.refuse_a_blind_scan(run, env("CONFIG_FILE"))
     if not run.dry_run:
         # Only a deleting run takes the lock: two of them never delete at once.

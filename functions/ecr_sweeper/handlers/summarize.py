@@ -1,15 +1,34 @@
-"""SummaryFunction: the report, and the run's verdict."""
+"""SummaryFunction: the report, the run's verdict, and the success notification."""
 
 from typing import Any
 
 from ecr_sweeper import steps
+from ecr_sweeper.core.report import Links, console_link
 from ecr_sweeper.events import SummaryEvent
-from ecr_sweeper.handlers.common import clients, logger, parse_event
+from ecr_sweeper.handlers.common import clients, env, logger, metrics, parse_event
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     summary = parse_event(SummaryEvent, event)
     logger.append_keys(execution=summary.run.execution_name)
-    output, _report = steps.summarize_run(summary.run, clients)
+    region = env("AWS_REGION", "")
+    links = Links(
+        execution=console_link(region, summary.execution_id),
+        plan_map_run=console_link(region, summary.plan_map_run),
+        sweep_map_run=console_link(region, summary.sweep_map_run),
+    )
+    try:
+        output, report = steps.summarize_run(
+            summary.run,
+            clients,
+            links=links,
+            notify_on_success=env("NOTIFY_ON_SUCCESS", "false").lower() == "true",
+        )
+    except Exception:
+        metrics.add_metric(name="RunsFailed", unit="Count", value=1)
+        raise
+    metrics.add_metric(name="RunsSucceeded", unit="Count", value=1)
+    metrics.add_metric(name="RepositoriesFailed", unit="Count", value=len(report.failed))
     return output.model_dump(mode="json")
