@@ -419,9 +419,7 @@ def summarize_run(
     )
     if run.execution_arn:  # after the report: a retried summary must find it written
         run_lock.release(clients("s3"), run.bucket, run.execution_arn)
-    links = (links or Links()).model_copy(
-        update={"report": f"s3://{run.bucket}/{markdown_key}"}
-    )
+    links = (links or Links()).model_copy(update={"report": f"s3://{run.bucket}/{markdown_key}"})
     subject, message = render_notification(report, links)
     if report.failed:
         raise RepositoriesFailed(
