@@ -119,6 +119,11 @@ def test_each_function_emits_its_emf_metrics_with_low_cardinality_dimensions():
             by_function.setdefault(document["function"], {}).setdefault(name, 0)
             by_function[document["function"]][name] += total
     assert by_function["InUseScanFunction"]["ImagesInUse"] == 14
+    assert by_function["CollectorFunction"]["ImagesCollected"] == 110
+    assert by_function["EvaluatorFunction"]["ImagesExpired"] == 10
+    assert by_function["EvaluatorFunction"]["ImagesKept"] == 100
+    assert by_function["CapsFunction"]["DeletionsPlanned"] == 10
+    assert by_function["CapsFunction"]["RepositoriesHeld"] == 0
     assert by_function["DeleterFunction"]["ImagesDeleted"] == 10
     assert by_function["DeleterFunction"]["BytesReclaimed"] == 168_000_000
     assert by_function["SummaryFunction"]["RunsSucceeded"] == 1

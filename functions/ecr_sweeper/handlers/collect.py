@@ -5,17 +5,20 @@ from typing import Any
 
 from ecr_sweeper import steps
 from ecr_sweeper.events import RepositoryEvent
-from ecr_sweeper.handlers.common import clients, logger, parse_event
+from ecr_sweeper.handlers.common import clients, logger, metrics, parse_event
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     item = parse_event(RepositoryEvent, event)
     logger.append_keys(execution=item.run.execution_name, repository=item.repository)
-    return steps.collect_repository(
+    output = steps.collect_repository(
         item.repository,
         item.run,
         clients,
         account_id=context.invoked_function_arn.split(":")[4],
         region=os.environ.get("AWS_REGION", ""),
-    ).model_dump(mode="json")
+    )
+    metrics.add_metric(name="ImagesCollected", unit="Count", value=output.images)
+    return output.model_dump(mode="json")
