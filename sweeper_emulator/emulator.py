@@ -204,6 +204,7 @@ class Emulator:
         ecr_model.load_repositories(self.inventory)
         sources.load_ecs(self.inventory)
         sources.load_lambda(self.inventory)
+        sources.load_objects(self.inventory)
         return self
 
     def _apply_changes(self, fn: runtime.DeployedFunction) -> None:

@@ -133,6 +133,15 @@ class Change(_Strict):
     add_tags: list[str] = Field(default_factory=list)
 
 
+class S3Object(_Strict):
+    """An object in the account, e.g. an in-use list another tool wrote."""
+
+    bucket: str
+    key: str
+    body: Any  # JSON value (written as JSON), or a string (written as is)
+    last_modified: datetime | None = None
+
+
 class Inventory(_Strict):
     account_id: str = Field(default="123456789012", pattern=r"^\d{12}$")
     region: str = "ap-northeast-1"
@@ -142,6 +151,7 @@ class Inventory(_Strict):
     lambda_: Lambda = Field(default_factory=Lambda, alias="lambda")
     faults: list[Fault] = Field(default_factory=list)
     changes: list[Change] = Field(default_factory=list)
+    objects: list[S3Object] = Field(default_factory=list)
     # digest -> failure code: BatchDeleteImage reports these in failures[] (a partial failure)
     delete_failures: dict[str, str] = Field(default_factory=dict)
 

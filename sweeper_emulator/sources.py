@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
@@ -150,3 +151,21 @@ def load_lambda(inventory: Inventory) -> None:
             lam.create_alias(
                 FunctionName=fn.name, Name=alias.name, FunctionVersion=alias.version, **routing
             )
+
+
+def load_objects(inventory: Inventory) -> None:
+    """Put the inventory's S3 objects (in-use lists) in place, with their LastModified."""
+    from moto.s3.models import s3_backends
+
+    s3 = boto3.client("s3", region_name=inventory.region)
+    backend = s3_backends[inventory.account_id]["global"]
+    for obj in inventory.objects:
+        if obj.bucket not in backend.buckets:
+            s3.create_bucket(
+                Bucket=obj.bucket,
+                CreateBucketConfiguration={"LocationConstraint": inventory.region},
+            )
+        body = obj.body if isinstance(obj.body, str) else json.dumps(obj.body)
+        s3.put_object(Bucket=obj.bucket, Key=obj.key, Body=body.encode())
+        if obj.last_modified is not None:
+            backend.buckets[obj.bucket].keys[obj.key].last_modified = obj.last_modified

@@ -17,6 +17,7 @@ from aws_lambda_powertools import Logger
 from ecr_sweeper import run_lock
 from ecr_sweeper.adapters import ecr as ecr_api
 from ecr_sweeper.adapters.ecs import collect_ecs_usage
+from ecr_sweeper.adapters.in_use_lists import collect_in_use_lists
 from ecr_sweeper.adapters.lambda_functions import collect_lambda_usage
 from ecr_sweeper.core.config import Config, RepositoryRule, load_config_file, wildcard_match
 from ecr_sweeper.core.images import ImageKind, RepositoryImages
@@ -101,6 +102,7 @@ def scan_in_use(
     ecs_scan = collect_ecs_usage(clients("ecs"), config, builder, task_definitions)
     task_definitions.save(ecs_scan.task_definitions)
     collect_lambda_usage(clients("lambda"), config, builder)
+    collect_in_use_lists(clients("s3"), config, builder, now)
     in_use = builder.build()
 
     store.put_json(CONFIG_SNAPSHOT, config.model_dump(mode="json"))

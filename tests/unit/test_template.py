@@ -50,6 +50,7 @@ ALL_OPTIONS = {
     "NotificationEmail": "ops@example.com",
     "LogExecutionData": "true",
     "RepositoryArnPattern": f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/team-a/*",
+    "InUseListObjectArnPattern": "arn:aws:s3:::k8s-scans/in-use/*",
     "PermissionsBoundaryArn": f"arn:aws:iam::{ACCOUNT}:policy/boundary",
     "RunBucketKmsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/run-bucket",
     "NotificationKmsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/topic",

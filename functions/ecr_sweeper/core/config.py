@@ -329,6 +329,43 @@ def _check_expires(value: str) -> timedelta:
     return d
 
 
+class InUseList(BaseModel):
+    """Our extension: an S3 object holding a JSON array of image URIs in use (the format
+    `ecrm scan -o FILE` writes), for uses AWS cannot tell us about (EKS, EC2, elsewhere).
+    A list that is missing, unreadable, malformed or older than max_age fails the run."""
+
+    model_config = _MODEL_CONFIG
+
+    uri: StrictStr  # s3://bucket/key
+    max_age: StrictStr
+
+    @field_validator("uri")
+    @classmethod
+    def _check_uri(cls, value: str) -> str:
+        bucket, _, key = value.removeprefix("s3://").partition("/")
+        if not value.startswith("s3://") or not bucket or not key:
+            raise ValueError(f"must look like s3://bucket/key.json, got {_short_repr(value)}")
+        return value
+
+    @field_validator("max_age")
+    @classmethod
+    def _check_max_age(cls, value: str) -> str:
+        _check_expires(value)
+        return value
+
+    @property
+    def bucket(self) -> str:
+        return self.uri.removeprefix("s3://").partition("/")[0]
+
+    @property
+    def key(self) -> str:
+        return self.uri.removeprefix("s3://").partition("/")[2]
+
+    @property
+    def max_age_after(self) -> timedelta:
+        return parse_duration(self.max_age)
+
+
 DEFAULT_MAX_DELETIONS = 10_000
 DEFAULT_MAX_DELETE_RATIO = 0.95
 DEFAULT_RATIO_MIN_IMAGES = 10
@@ -364,6 +401,8 @@ class Config(BaseModel):
     safety: Safety = Field(default_factory=Safety)
     # Images with a tag matching one of these are never deleted, whatever the rules.
     protect_tag_patterns: list[StrictStr] = Field(default_factory=list)
+    # Lists of images in use that other tools write to S3 (see InUseList).
+    in_use_lists: list[InUseList] = Field(default_factory=list)
 
     def protects_tag(self, tag: str) -> bool:
         return any(wildcard_match(p, tag) for p in self.protect_tag_patterns)
@@ -371,7 +410,8 @@ class Config(BaseModel):
     @property
     def sources_configured(self) -> list[str]:
         """The source sections that select something (present and not empty)."""
-        return [s for s in _SOURCE_SECTIONS if getattr(self, s)]
+        configured = [s for s in _SOURCE_SECTIONS if getattr(self, s)]
+        return configured + (["in_use_lists"] if self.in_use_lists else [])
 
     def rule_for_repository(self, name: str) -> RepositoryRule | None:
         """The first repository rule matching `name`, or None (the repository is not swept)."""
@@ -458,7 +498,7 @@ _SECTION_KEYS: dict[str, tuple[str, ...]] = {
     ),
 }
 _SAFETY_KEYS = ("max_deletions", "max_delete_ratio", "ratio_min_images", "allow_nothing_in_use")
-_EXTENSION_KEYS = ("safety", "protect_tag_patterns")
+_EXTENSION_KEYS = ("safety", "protect_tag_patterns", "in_use_lists")
 
 _IN_USE_LIST_HINT = (
     "run the command where it can run (for example `ecrm scan -o FILE`) and give its "
@@ -548,6 +588,8 @@ class _Checker:
                 clean[key] = self.check_safety(value)
             elif key == "protect_tag_patterns":
                 clean[key] = self.check_patterns(key, value)
+            elif key == "in_use_lists":
+                clean[key] = self.check_in_use_lists(value)
             else:
                 hint = _suggest(key, TOP_LEVEL_KEYS)
                 extra = (
@@ -699,6 +741,35 @@ class _Checker:
                 self.add(where, f"must be true or false, got {_describe(setting)}")
             else:
                 clean[key] = setting
+        return clean
+
+    def check_in_use_lists(self, value: Any) -> list[dict[str, Any]]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.add("in_use_lists", f"must be a list of {{uri, max_age}}, got {_describe(value)}")
+            return []
+        clean: list[dict[str, Any]] = []
+        for i, entry in enumerate(value):
+            where = f"in_use_lists[{i}]"
+            if not isinstance(entry, dict):
+                self.add(where, f"must be a mapping with uri and max_age, got {_describe(entry)}")
+                continue
+            for key in entry:
+                if key not in ("uri", "max_age"):
+                    shown = _short_repr(key) if isinstance(key, str) else _describe(key)
+                    self.add(where, f"unknown key {shown} (allowed: uri, max_age)")
+            for key in ("uri", "max_age"):
+                if key not in entry or entry[key] is None:
+                    self.add(f"{where}.{key}", "required")
+                elif not isinstance(entry[key], str):
+                    self.add(f"{where}.{key}", f"must be a string, got {_describe(entry[key])}")
+            uri, max_age = entry.get("uri"), entry.get("max_age")
+            if isinstance(uri, str):
+                self.check_value(f"{where}.uri", lambda u=uri: InUseList._check_uri(u))
+            if isinstance(max_age, str):
+                self.check_value(f"{where}.max_age", lambda m=max_age: _check_expires(m))
+            clean.append({k: v for k, v in entry.items() if k in ("uri", "max_age")})
         return clean
 
     def check_patterns(self, where: str, patterns: Any) -> list[Any]:
