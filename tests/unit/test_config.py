@@ -592,7 +592,7 @@ def test_external_commands_rejected_with_the_alternative() -> None:
     assert "AWS Lambda" in message
     assert (
         "run the command where it can run (for example `ecrm scan -o FILE`) and give its "
-        "JSON array of image URIs to ecr-sweeper as an S3 in-use list"
+        "JSON array of image URIs to S3, then name the object under in_use_lists"
     ) in message
 
 

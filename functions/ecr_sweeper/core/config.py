@@ -502,7 +502,8 @@ _EXTENSION_KEYS = ("safety", "protect_tag_patterns", "in_use_lists")
 
 _IN_USE_LIST_HINT = (
     "run the command where it can run (for example `ecrm scan -o FILE`) and give its "
-    "JSON array of image URIs to ecr-sweeper as an S3 in-use list"
+    "JSON array of image URIs to S3, then name the object under in_use_lists "
+    "(uri: s3://BUCKET/KEY, max_age: 8d)"
 )
 _UNSUPPORTED_SECTIONS = {
     "external_commands": (
@@ -511,8 +512,8 @@ _UNSUPPORTED_SECTIONS = {
     ),
     "exclude_files": (
         "not supported: ecr-sweeper runs inside AWS Lambda, where local files are not "
-        "available; instead, put the image URIs as a JSON array in S3 and give it to "
-        "ecr-sweeper as an S3 in-use list"
+        "available; instead, put the image URIs as a JSON array in S3 and name the "
+        "object under in_use_lists (uri: s3://BUCKET/KEY, max_age: 8d)"
     ),
 }
 TOP_LEVEL_KEYS = (*_ALL_SECTIONS, *_EXTENSION_KEYS, *_UNSUPPORTED_SECTIONS)
