@@ -12,8 +12,6 @@ from math import ceil
 
 from benchmarks.synthetic import SELECTED_CLUSTERS, Account
 
-STACK_FUNCTIONS = 5  # the sweeper's own functions are in the account's ListFunctions too
-
 
 def pages(items: int, size: int) -> int:
     """A listing makes one call even when there is nothing to list."""
@@ -47,7 +45,7 @@ FORMULAS = {
         "distinct revisions needed (newest keep_count per family, services' deployments, "
         "tasks), less those the cache holds"
     ),
-    "lambda:ListFunctions": "⌈functions in the account / 50⌉",
+    "lambda:ListFunctions": "⌈functions in the account (the sweeper's own included) / 50⌉",
     "lambda:ListAliases": "1 per selected container-image function (⌈aliases / 10,000⌉)",
     "lambda:ListVersionsByFunction": "Σ per selected function ⌈versions with $LATEST / 50⌉",
     "lambda:GetFunction": "1 per kept version (newest keep_count with $LATEST, and aliased)",
@@ -60,12 +58,14 @@ def floor(
     present: dict[str, set[str]],
     deletions: dict[str, int],
     cached_revisions: int,
+    stack_functions: int,
 ) -> list[Term]:
     """The floor of one deleting run.
 
     `present`: the digests in each target repository when the run starts; `deletions`:
     how many the run should delete; `cached_revisions`: needed task definition
-    revisions the cache already holds.
+    revisions the cache already holds; `stack_functions`: the sweeper's own functions,
+    which ListFunctions lists too.
     """
     inventory = account.inventory
     terms: dict[str, int] = {}
@@ -96,7 +96,7 @@ def floor(
     )
     terms["ecs:DescribeTaskDefinition"] = len(account.needed_revisions) - cached_revisions
 
-    functions = len(account.functions) + STACK_FUNCTIONS
+    functions = len(account.functions) + stack_functions
     terms["lambda:ListFunctions"] = pages(functions, 50)
     selected_functions = [f for name, f in account.functions.items() if name.startswith("fn-")]
     terms["lambda:ListAliases"] = sum(pages(f["aliases"], 10_000) for f in selected_functions)

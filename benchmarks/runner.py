@@ -8,12 +8,11 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from benchmarks import cost, synthetic
-from benchmarks.floor import Term, floor
+from benchmarks.floor import floor
 from ecr_sweeper.core.config import Config
 from sweeper_emulator import runtime
 from sweeper_emulator.emulator import Emulator
@@ -112,6 +111,7 @@ def measure(
         present=present,
         deletions={n: len(d) for n, d in expected.items()},
         cached_revisions=cached_revisions,
+        stack_functions=len(em.stack.functions) if em.stack else 0,
     )
     calls = {op: n for op, n in result["api_calls"].items() if not op.startswith("s3:")}
     s3_calls = {op: n for op, n in result["api_calls"].items() if op.startswith("s3:")}
@@ -217,19 +217,3 @@ def run_size(size: synthetic.Size, workdir: Path | None = None) -> dict[str, Any
         "peak_memory_bytes": peaks,
         "benchmark_seconds": round(time.monotonic() - started, 1),
     }
-
-
-def floor_terms(size: synthetic.Size) -> list[Term]:
-    """The floor of a size's first run (for the doc's formula table)."""
-    account = synthetic.build(size)
-    expected = synthetic.expected_outcome(account)
-    everything = {n: {i.digest for i in images} for n, images in account.images.items()}
-    return floor(
-        account,
-        present=everything,
-        deletions={n: len(d) for n, d in expected.items()},
-        cached_revisions=0,
-    )
-
-
-Progress = Callable[[str], None]

@@ -17,7 +17,7 @@ from moto import mock_aws
 from moto.sns.models import sns_backends
 from moto.stepfunctions.parser.asl.eval.event import event_manager
 
-from sweeper_emulator import ecr_model, faults, paging, runtime, sources, speed
+from sweeper_emulator import ecr_model, faults, interpreter, paging, runtime, sources
 from sweeper_emulator.inventory import Inventory
 
 MOCK_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
@@ -129,7 +129,7 @@ def _install_everything(
     event_manager.EventManager.add_event = _add_event
     ecr_model.install()
     paging.install()
-    speed.install()
+    interpreter.install()
     faults.install()
     overrides = {} if verbose else {"POWERTOOLS_LOG_LEVEL": "WARNING"}
     runtime.install(overrides, measure_memory=measure_memory)

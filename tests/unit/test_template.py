@@ -543,6 +543,14 @@ def test_s3_access_is_scoped_to_the_run_bucket_prefixes(scenario: str) -> None:
                 continue
             assert all(a.startswith("s3:") for a in actions), (name, statement)
             for resource in as_list(statement["Resource"]):
+                if resource in (
+                    {"Ref": "InUseListObjectArnPattern"},
+                    ALL_OPTIONS["InUseListObjectArnPattern"],
+                ):
+                    # the in-use lists: objects the stack's operator names, read-only
+                    assert actions == {"s3:GetObject"}, (name, statement)
+                    assert name == "InUseScanFunction", name
+                    continue
                 if actions == {"s3:ListBucket"}:
                     assert resource == {"Fn::GetAtt": ["RunBucket", "Arn"]}
                     prefixes = as_list(statement["Condition"]["StringLike"]["s3:prefix"])
