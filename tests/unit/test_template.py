@@ -549,7 +549,7 @@ def test_s3_access_is_scoped_to_the_run_bucket_prefixes(scenario: str) -> None:
                 ):
                     # the in-use lists: objects the stack's operator names, read-only
                     assert actions == {"s3:GetObject"}, (name, statement)
-                    assert name == "InUseScanFunction", name
+                    assert name == "InUseScanFunctionRole", name
                     continue
                 if actions == {"s3:ListBucket"}:
                     assert resource == {"Fn::GetAtt": ["RunBucket", "Arn"]}
