@@ -17,7 +17,7 @@ from moto import mock_aws
 from moto.sns.models import sns_backends
 from moto.stepfunctions.parser.asl.eval.event import event_manager
 
-from sweeper_emulator import ecr_model, faults, interpreter, paging, runtime, sources
+from sweeper_emulator import ecr_model, faults, interpreter, more_sources, paging, runtime, sources
 from sweeper_emulator.inventory import Inventory
 
 MOCK_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
@@ -131,6 +131,7 @@ def _install_everything(
     paging.install()
     interpreter.install()
     faults.install()
+    more_sources.install()
     overrides = {} if verbose else {"POWERTOOLS_LOG_LEVEL": "WARNING"}
     runtime.install(overrides, measure_memory=measure_memory)
     import ecr_sweeper.clock  # the handlers' package, importable once CodeUri is on sys.path
@@ -204,6 +205,9 @@ class Emulator:
         ecr_model.load_repositories(self.inventory)
         sources.load_ecs(self.inventory)
         sources.load_lambda(self.inventory)
+        more_sources.load_more_sources(
+            self.inventory, self.inventory.account_id, self.inventory.region
+        )
         sources.load_objects(self.inventory)
         return self
 

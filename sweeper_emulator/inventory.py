@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sweeper_emulator.more_sources import MoreSources
+
 DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
 
 
@@ -142,7 +144,12 @@ class S3Object(_Strict):
     last_modified: datetime | None = None
 
 
-class Inventory(_Strict):
+class Inventory(MoreSources):
+    """The whole account. The other sources' sections (eventbridge_rules, schedules,
+    batch, app_runner, task_sets) come from MoreSources (more_sources.py)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
     account_id: str = Field(default="123456789012", pattern=r"^\d{12}$")
     region: str = "ap-northeast-1"
     now: datetime = Field(default_factory=lambda: datetime.now(UTC))

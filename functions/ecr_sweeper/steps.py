@@ -16,9 +16,15 @@ from aws_lambda_powertools import Logger
 
 from ecr_sweeper import run_lock
 from ecr_sweeper.adapters import ecr as ecr_api
+from ecr_sweeper.adapters.app_runner import collect_app_runner_usage
+from ecr_sweeper.adapters.batch import collect_batch_usage
 from ecr_sweeper.adapters.ecs import collect_ecs_usage
 from ecr_sweeper.adapters.in_use_lists import collect_in_use_lists
 from ecr_sweeper.adapters.lambda_functions import collect_lambda_usage
+from ecr_sweeper.adapters.scheduled_tasks import (
+    collect_scheduled_task_definitions,
+    describe_task_definition_images,
+)
 from ecr_sweeper.core.config import Config, RepositoryRule, load_config_file, wildcard_match
 from ecr_sweeper.core.images import ImageKind, RepositoryImages
 from ecr_sweeper.core.in_use import InUseBuilder, InUseSet
@@ -102,6 +108,7 @@ def scan_in_use(
     ecs_scan = collect_ecs_usage(clients("ecs"), config, builder, task_definitions)
     task_definitions.save(ecs_scan.task_definitions)
     collect_lambda_usage(clients("lambda"), config, builder)
+    collect_other_sources(config, builder, clients)
     collect_in_use_lists(clients("s3"), config, builder, now)
     in_use = builder.build()
 
@@ -130,6 +137,20 @@ def scan_in_use(
         repositories=len(targets),
         in_use_images=in_use.image_count(),
     )
+
+
+def collect_other_sources(config: Config, builder: InUseBuilder, clients: Any) -> None:
+    """The sources beyond ecrm's (config `sources`): scheduled ECS tasks, Batch, App Runner."""
+    if config.sources.scheduled_tasks:
+        ecs = clients("ecs")
+        scheduled = collect_scheduled_task_definitions(clients("events"), clients("scheduler"), ecs)
+        for arn, used_by in sorted(scheduled.items()):
+            for image in describe_task_definition_images(ecs, arn):
+                builder.add(image, used_by, "scheduled_tasks")
+    if config.sources.batch:
+        collect_batch_usage(clients("batch"), builder, keep_count=config.sources.batch_keep_count)
+    if config.sources.app_runner:
+        collect_app_runner_usage(clients("apprunner"), builder)
 
 
 def refuse_a_blind_scan(run: RunContext, config_path: str) -> None:

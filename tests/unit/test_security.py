@@ -148,6 +148,8 @@ IAM_ACTION = {
     "s3:HeadObject": "s3:GetObject",
     "s3:ListObjectsV2": "s3:ListBucket",
 }
+# botocore names a few services otherwise than IAM does.
+IAM_PREFIX = {"eventbridge": "events", "sfn": "states"}
 
 
 @pytest.fixture(scope="module")
@@ -164,6 +166,8 @@ def calls_by_function() -> dict[str, set[str]]:
     def recording(operation: str) -> Any:
         # Handlers run one at a time, with the function's name in the environment.
         function = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "?").rsplit("-", 1)[-1]
+        prefix, _, name = operation.partition(":")
+        operation = f"{IAM_PREFIX.get(prefix, prefix)}:{name}"
         calls[function].add(IAM_ACTION.get(operation, operation))
         return record(operation)
 

@@ -82,6 +82,18 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "lambda:ListVersionsByFunction",
         "lambda:ListAliases",
         "lambda:GetFunction",
+        # scheduled ECS tasks, AWS Batch and App Runner (config `sources`)
+        "events:ListEventBuses",
+        "events:ListRules",
+        "events:ListTargetsByRule",
+        "scheduler:ListSchedules",
+        "scheduler:GetSchedule",
+        "batch:DescribeJobDefinitions",
+        "batch:DescribeJobQueues",
+        "batch:ListJobs",
+        "batch:DescribeJobs",
+        "apprunner:ListServices",
+        "apprunner:DescribeService",
         # run data (writes), the task definition cache and the run lock (reads and writes)
         *RUN_DATA,
         "s3:ListBucket",  # only the lock's key: a missing lock must read as "no lock"
@@ -156,6 +168,14 @@ EXPECTED_MANAGED_POLICIES: dict[str, set[str]] = {
 # Actions allowed on Resource "*": AWS supports no resource-level permission for them.
 # The writes among them (log delivery, X-Ray) are the only writes on "*".
 RESOURCE_STAR_OK = {
+    "events:ListEventBuses",
+    "events:ListRules",
+    "scheduler:ListSchedules",
+    "batch:DescribeJobDefinitions",
+    "batch:DescribeJobQueues",
+    "batch:ListJobs",
+    "batch:DescribeJobs",
+    "apprunner:ListServices",
     "ecs:ListClusters",
     "ecs:ListServices",
     "ecs:ListTasks",

@@ -292,3 +292,13 @@ def latest_active(ecs: Any, family: str) -> str | None:
         and match["revision"]
     ]
     return max(revisions)[1] if revisions else None
+
+
+def describe_task_definition_images(ecs: Any, task_definition: str) -> list[str]:
+    """The container images of one task definition (DescribeTaskDefinition)."""
+    try:
+        definition = ecs.describe_task_definition(taskDefinition=task_definition)
+    except ClientError as error:
+        raise classify(error, f"ecs:DescribeTaskDefinition {task_definition}") from error
+    containers = definition.get("taskDefinition", {}).get("containerDefinitions", [])
+    return [c["image"] for c in containers if c.get("image")]

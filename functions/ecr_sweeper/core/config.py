@@ -366,6 +366,23 @@ class InUseList(BaseModel):
         return parse_duration(self.max_age)
 
 
+class Sources(BaseModel):
+    """Our extension: the sources of "in use" beyond ecrm's, each scanned unless turned off
+    (a source not scanned is a use not seen)."""
+
+    model_config = _MODEL_CONFIG
+
+    # EventBridge rules and EventBridge Scheduler schedules that run ECS tasks.
+    scheduled_tasks: StrictBool = True
+    # AWS Batch job definitions (the newest batch_keep_count revisions of each name, and
+    # every one a queued or running job uses).
+    batch: StrictBool = True
+    batch_keep_count: StrictInt = Field(default=DEFAULT_RESOURCE_KEEP_COUNT, ge=0)
+    # App Runner services whose source is an ECR image (turn off where App Runner is not
+    # offered: an unreachable source fails the run).
+    app_runner: StrictBool = True
+
+
 DEFAULT_MAX_DELETIONS = 10_000
 DEFAULT_MAX_DELETE_RATIO = 0.95
 DEFAULT_RATIO_MIN_IMAGES = 10
@@ -403,6 +420,7 @@ class Config(BaseModel):
     protect_tag_patterns: list[StrictStr] = Field(default_factory=list)
     # Lists of images in use that other tools write to S3 (see InUseList).
     in_use_lists: list[InUseList] = Field(default_factory=list)
+    sources: Sources = Field(default_factory=Sources)
 
     def protects_tag(self, tag: str) -> bool:
         return any(wildcard_match(p, tag) for p in self.protect_tag_patterns)
@@ -498,7 +516,8 @@ _SECTION_KEYS: dict[str, tuple[str, ...]] = {
     ),
 }
 _SAFETY_KEYS = ("max_deletions", "max_delete_ratio", "ratio_min_images", "allow_nothing_in_use")
-_EXTENSION_KEYS = ("safety", "protect_tag_patterns", "in_use_lists")
+_SOURCES_KEYS = ("scheduled_tasks", "batch", "batch_keep_count", "app_runner")
+_EXTENSION_KEYS = ("safety", "protect_tag_patterns", "in_use_lists", "sources")
 
 _IN_USE_LIST_HINT = (
     "run the command where it can run (for example `ecrm scan -o FILE`) and give its "
@@ -591,6 +610,8 @@ class _Checker:
                 clean[key] = self.check_patterns(key, value)
             elif key == "in_use_lists":
                 clean[key] = self.check_in_use_lists(value)
+            elif key == "sources":
+                clean[key] = self.check_sources(value)
             else:
                 hint = _suggest(key, TOP_LEVEL_KEYS)
                 extra = (
@@ -737,6 +758,33 @@ class _Checker:
                     self.add(where, f"must be a number in (0, 1], got {_describe(setting)}")
                 elif not 0 < setting <= 1:
                     self.add(where, f"must be in (0, 1], got {setting}")
+                clean[key] = setting
+            elif not isinstance(setting, bool):
+                self.add(where, f"must be true or false, got {_describe(setting)}")
+            else:
+                clean[key] = setting
+        return clean
+
+    def check_sources(self, value: Any) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.add("sources", f"must be a mapping of switches, got {_describe(value)}")
+            return {}
+        clean: dict[str, Any] = {}
+        for key, setting in value.items():
+            where = f"sources.{_key_text(key)}"
+            if key not in _SOURCES_KEYS:
+                shown = _short_repr(key) if isinstance(key, str) else _describe(key)
+                hint = _suggest(key, _SOURCES_KEYS)
+                extra = f"; did you mean '{hint}'?" if hint else ""
+                self.add(
+                    "sources", f"unknown key {shown} (allowed: {', '.join(_SOURCES_KEYS)}){extra}"
+                )
+            elif setting is None:
+                continue
+            elif key == "batch_keep_count":
+                self.check_count(where, setting)
                 clean[key] = setting
             elif not isinstance(setting, bool):
                 self.add(where, f"must be true or false, got {_describe(setting)}")

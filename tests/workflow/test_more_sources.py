@@ -1,0 +1,98 @@
+"""Images used only by a scheduled task, a Batch job definition or an App Runner service
+survive a delete run while an unused neighbour goes."""
+
+from conftest import deleted, digest, image, inventory, remaining, uri
+
+CONFIG = """
+clusters: []
+task_definitions: []
+lambda_functions: []
+repositories: [{name: app, expires: 30d, keep_tag_patterns: []}]
+"""
+
+
+def _app(*used: str) -> dict[str, list[dict]]:
+    return {"app": [image(label, tags=[label]) for label in (*used, "unused")]}
+
+
+def test_eventbridge_rules_and_scheduler_schedules(run_workflow):
+    data = inventory(
+        _app("by-rule", "by-schedule", "latest-rev"),
+        ecs={
+            "task_definitions": [
+                {"family": "nightly", "revision": 1, "images": [uri("app", ":by-rule")]},
+                {"family": "report", "revision": 3, "images": [uri("app", ":by-schedule")]},
+                {"family": "report", "revision": 4, "images": [uri("app", ":latest-rev")]},
+            ]
+        },
+        eventbridge_rules=[{"name": "nightly", "task_definition": "nightly:1"}],
+        # an unversioned task definition: the latest ACTIVE revision (report:4)
+        schedules=[{"name": "weekly-report", "task_definition": "report"}],
+    )
+    result = run_workflow(data, config=CONFIG)
+    assert result["status"] == "SUCCEEDED", result
+    assert remaining(result, "app") == {digest("by-rule"), digest("latest-rev")}
+    assert deleted(result, "app") == {digest("by-schedule"), digest("unused")}
+
+
+def test_batch_job_definitions(run_workflow):
+    data = inventory(
+        _app("batch-newest", "batch-running"),
+        batch={
+            "job_definitions": [
+                {
+                    "name": "etl",
+                    "revision": 1,
+                    "images": [uri("app", ":batch-running")],
+                    "status": "INACTIVE",
+                },
+                {"name": "etl", "revision": 2, "images": [uri("app", ":batch-newest")]},
+            ],
+            "jobs": [{"queue": "default", "job_definition": "etl:1", "status": "RUNNING"}],
+        },
+    )
+    config = CONFIG.replace(
+        "lambda_functions: []", "lambda_functions: []\nsources: {batch_keep_count: 1}"
+    )
+    result = run_workflow(data, config=config)
+    assert result["status"] == "SUCCEEDED", result
+    assert deleted(result, "app") == {digest("unused")}
+
+
+def test_app_runner_services(run_workflow):
+    data = inventory(
+        _app("runner"),
+        app_runner={
+            "services": [
+                {"name": "api", "image": uri("app", ":runner")},
+                {"name": "site", "image": None},
+            ]
+        },
+    )
+    result = run_workflow(data, config=CONFIG)
+    assert result["status"] == "SUCCEEDED", result
+    assert deleted(result, "app") == {digest("unused")}
+
+
+def test_a_source_turned_off_is_not_read(run_workflow):
+    data = inventory(
+        _app("runner"), app_runner={"services": [{"name": "api", "image": uri("app", ":runner")}]}
+    )
+    config = CONFIG.replace(
+        "lambda_functions: []",
+        "lambda_functions: []\nsources: {app_runner: false}\nsafety: {allow_nothing_in_use: true}",
+    )
+    result = run_workflow(data, config=config)
+    assert "apprunner:ListServices" not in result["api_calls"]
+    assert deleted(result, "app") == {digest("runner"), digest("unused")}
+
+
+def test_access_denied_on_a_new_source_fails_closed(run_workflow):
+    data = inventory(
+        _app("x"),
+        faults=[{"operation": "batch:DescribeJobDefinitions", "error": "AccessDeniedException"}],
+    )
+    result = run_workflow(data, config=CONFIG)
+    assert result["status"] == "FAILED"
+    assert all(not r["deleted"] for r in result["repositories"].values())
+    assert "ScanInUse" in result["notifications"][0]["message"]
