@@ -190,7 +190,9 @@ def run_size(size: synthetic.Size, workdir: Path | None = None) -> dict[str, Any
             runtime.measure_memory_only(size.memory_functions)
             result = em.run(DELETING, timeout_s=7200)
             if result["status"] != "SUCCEEDED":
-                raise BenchmarkError(f"memory run {result['status']}: {result['error']}")
+                raise BenchmarkError(
+                    f"memory run {result['status']}: {result['error']}: {result['cause']}"
+                )
             peaks = {
                 logical: stats["peak_memory_bytes"]
                 for logical, stats in _function_stats(em).items()

@@ -310,7 +310,16 @@ def test_plan_reads_only_and_needs_no_bucket(
             ecr.batch_delete_image(repositoryName="example-a", imageIds=[{"imageDigest": d(3)}])
         after = len(ecr.describe_images(repositoryName="example-a")["imageDetails"])
     assert result.exit_code == 0, result.stderr
-    assert set(services) == {"ecr", "ecs", "lambda"}  # no S3, no Step Functions
+    # the sources of "in use" only: no S3, no Step Functions
+    assert set(services) == {
+        "ecr",
+        "ecs",
+        "lambda",
+        "events",
+        "scheduler",
+        "batch",
+        "apprunner",
+    }
     assert before == after == 3
 
 
