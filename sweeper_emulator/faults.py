@@ -100,14 +100,16 @@ def _before_send(request: Any, event_name: str = "", **kwargs: Any) -> AWSRespon
             f"</Error></ErrorResponse>"
         ).encode()
         headers = {"Content-Type": "text/xml"}
-    return AWSResponse(original_url, status, headers, _Raw(body))
+    return AWSResponse(original_url, status, headers, RawBody(body))
 
 
 # Services whose errors come back as XML; the rest of what the handlers call speak JSON.
 _PROTOCOLS = {"s3": "rest-xml", "sns": "query", "sts": "query", "iam": "query"}
 
 
-class _Raw:
+class RawBody:
+    """A response body botocore can read, for answers the emulator gives itself."""
+
     def __init__(self, body: bytes) -> None:
         self._body = body
 

@@ -465,17 +465,6 @@ _HOST = re.compile(r"https?://apprunner(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com"
 _SUMMARY_KEYS = ("ServiceName", "ServiceId", "ServiceArn", "ServiceUrl", "CreatedAt", "UpdatedAt")
 
 
-class _Raw:
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, **kwargs: Any) -> Any:
-        yield self._body
-
-    def read(self) -> bytes:
-        return self._body
-
-
 def _account(request: Any) -> str:
     """As moto decides it: MOTO_ACCOUNT_ID, the x-moto-account-id header, the access key."""
     if "MOTO_ACCOUNT_ID" in os.environ:
@@ -499,7 +488,9 @@ def _answer(url: str, status: int, body: dict[str, Any]) -> AWSResponse:
     }
     if status >= 400:
         headers["x-amzn-ErrorType"] = str(body.get("__type", ""))
-    return AWSResponse(url, status, headers, _Raw(json.dumps(body).encode()))
+    from sweeper_emulator.faults import RawBody  # here: faults imports the inventory models
+
+    return AWSResponse(url, status, headers, RawBody(json.dumps(body).encode()))
 
 
 def _error(url: str, code: str, message: str) -> AWSResponse:

@@ -277,9 +277,9 @@ class RepositoryRule(_NameMatcher):
     # What happens to the images the rule lets go: deleted, or moved to the archive.
     action: Literal["delete", "archive"] = "delete"
 
-    @field_validator("keep_pulled_within")
+    @field_validator("keep_pulled_within", "archived_expires")
     @classmethod
-    def _check_pulled_within(cls, value: str | None) -> str | None:
+    def _check_optional_duration(cls, value: str | None) -> str | None:
         if value is not None:
             _check_expires(value)
         return value
@@ -287,13 +287,6 @@ class RepositoryRule(_NameMatcher):
     @property
     def keep_pulled_within_after(self) -> timedelta | None:
         return None if self.keep_pulled_within is None else parse_duration(self.keep_pulled_within)
-
-    @field_validator("archived_expires")
-    @classmethod
-    def _check_archived_expires(cls, value: str | None) -> str | None:
-        if value is not None:
-            _check_expires(value)
-        return value
 
     @property
     def archived_expires_after(self) -> timedelta | None:
