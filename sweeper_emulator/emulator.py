@@ -17,7 +17,16 @@ from moto import mock_aws
 from moto.sns.models import sns_backends
 from moto.stepfunctions.parser.asl.eval.event import event_manager
 
-from sweeper_emulator import ecr_model, faults, interpreter, more_sources, paging, runtime, sources
+from sweeper_emulator import (
+    ecr_model,
+    faults,
+    inspector,
+    interpreter,
+    more_sources,
+    paging,
+    runtime,
+    sources,
+)
 from sweeper_emulator.inventory import Inventory
 
 MOCK_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
@@ -132,6 +141,7 @@ def _install_everything(
     interpreter.install()
     faults.install()
     more_sources.install()
+    inspector.install()
     overrides = {} if verbose else {"POWERTOOLS_LOG_LEVEL": "WARNING"}
     runtime.install(overrides, measure_memory=measure_memory)
     import ecr_sweeper.clock  # the handlers' package, importable once CodeUri is on sys.path
@@ -209,6 +219,17 @@ class Emulator:
             self.inventory, self.inventory.account_id, self.inventory.region
         )
         sources.load_objects(self.inventory)
+        inspector.COVERAGE[:] = [
+            inspector.covered_image(
+                self.inventory.account_id,
+                self.inventory.region,
+                i.repository,
+                i.digest,
+                i.last_in_use_at.isoformat() if i.last_in_use_at else None,
+                i.in_use_count,
+            )
+            for i in self.inventory.inspector.images
+        ]
         return self
 
     def _apply_changes(self, fn: runtime.DeployedFunction) -> None:

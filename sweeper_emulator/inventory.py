@@ -144,6 +144,19 @@ class S3Object(_Strict):
     last_modified: datetime | None = None
 
 
+class InspectorImage(_Strict):
+    repository: str
+    digest: str = Field(pattern=DIGEST_PATTERN)
+    last_in_use_at: datetime | None = None
+    in_use_count: int = 0
+
+
+class Inspector(_Strict):
+    """What Amazon Inspector's ListCoverage reports (moto lacks it; the emulator serves it)."""
+
+    images: list[InspectorImage] = Field(default_factory=list)
+
+
 class Inventory(MoreSources):
     """The whole account. The other sources' sections (eventbridge_rules, schedules,
     batch, app_runner, task_sets) come from MoreSources (more_sources.py)."""
@@ -159,6 +172,7 @@ class Inventory(MoreSources):
     faults: list[Fault] = Field(default_factory=list)
     changes: list[Change] = Field(default_factory=list)
     objects: list[S3Object] = Field(default_factory=list)
+    inspector: Inspector = Field(default_factory=Inspector)
     # digest -> failure code: BatchDeleteImage reports these in failures[] (a partial failure)
     delete_failures: dict[str, str] = Field(default_factory=dict)
 

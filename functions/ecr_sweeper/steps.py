@@ -20,12 +20,19 @@ from ecr_sweeper.adapters.app_runner import collect_app_runner_usage
 from ecr_sweeper.adapters.batch import collect_batch_usage
 from ecr_sweeper.adapters.ecs import collect_ecs_usage
 from ecr_sweeper.adapters.in_use_lists import collect_in_use_lists
+from ecr_sweeper.adapters.inspector import collect_inspector_usage
 from ecr_sweeper.adapters.lambda_functions import collect_lambda_usage
 from ecr_sweeper.adapters.scheduled_tasks import (
     collect_scheduled_task_definitions,
     describe_task_definition_images,
 )
-from ecr_sweeper.core.config import Config, RepositoryRule, load_config_file, wildcard_match
+from ecr_sweeper.core.config import (
+    Config,
+    RepositoryRule,
+    load_config_file,
+    parse_duration,
+    wildcard_match,
+)
 from ecr_sweeper.core.images import ImageKind, RepositoryImages
 from ecr_sweeper.core.in_use import InUseBuilder, InUseSet
 from ecr_sweeper.core.policy import (
@@ -108,7 +115,7 @@ def scan_in_use(
     ecs_scan = collect_ecs_usage(clients("ecs"), config, builder, task_definitions)
     task_definitions.save(ecs_scan.task_definitions)
     collect_lambda_usage(clients("lambda"), config, builder)
-    collect_other_sources(config, builder, clients)
+    collect_other_sources(config, builder, clients, now)
     collect_in_use_lists(clients("s3"), config, builder, now)
     in_use = builder.build()
 
@@ -139,8 +146,11 @@ def scan_in_use(
     )
 
 
-def collect_other_sources(config: Config, builder: InUseBuilder, clients: Any) -> None:
-    """The sources beyond ecrm's (config `sources`): scheduled ECS tasks, Batch, App Runner."""
+def collect_other_sources(
+    config: Config, builder: InUseBuilder, clients: Any, now: datetime
+) -> None:
+    """The sources beyond ecrm's (config `sources`): scheduled ECS tasks, Batch, App Runner,
+    Amazon Inspector."""
     if config.sources.scheduled_tasks:
         ecs = clients("ecs")
         scheduled = collect_scheduled_task_definitions(clients("events"), clients("scheduler"), ecs)
@@ -151,6 +161,9 @@ def collect_other_sources(config: Config, builder: InUseBuilder, clients: Any) -
         collect_batch_usage(clients("batch"), builder, keep_count=config.sources.batch_keep_count)
     if config.sources.app_runner:
         collect_app_runner_usage(clients("apprunner"), builder)
+    if config.sources.inspector:
+        within = parse_duration(config.sources.inspector_in_use_within)
+        collect_inspector_usage(clients("inspector2"), builder, now, within)
 
 
 def refuse_a_blind_scan(run: RunContext, config_path: str) -> None:

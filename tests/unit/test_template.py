@@ -94,6 +94,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "batch:DescribeJobs",
         "apprunner:ListServices",
         "apprunner:DescribeService",
+        "inspector2:ListCoverage",
         # run data (writes), the task definition cache and the run lock (reads and writes)
         *RUN_DATA,
         "s3:ListBucket",  # only the lock's key: a missing lock must read as "no lock"
@@ -176,6 +177,7 @@ RESOURCE_STAR_OK = {
     "batch:ListJobs",
     "batch:DescribeJobs",
     "apprunner:ListServices",
+    "inspector2:ListCoverage",
     "ecs:ListClusters",
     "ecs:ListServices",
     "ecs:ListTasks",

@@ -96,3 +96,32 @@ def test_access_denied_on_a_new_source_fails_closed(run_workflow):
     assert result["status"] == "FAILED"
     assert all(not r["deleted"] for r in result["repositories"].values())
     assert "ScanInUse" in result["notifications"][0]["message"]
+
+
+def test_amazon_inspector_as_an_extra_signal(run_workflow):
+    data = inventory(
+        _app("seen-recently", "seen-long-ago"),
+        inspector={
+            "images": [
+                {
+                    "repository": "app",
+                    "digest": digest("seen-recently"),
+                    "last_in_use_at": "2026-11-20T00:00:00Z",
+                    "in_use_count": 2,
+                },
+                {
+                    "repository": "app",
+                    "digest": digest("seen-long-ago"),
+                    "last_in_use_at": "2026-06-01T00:00:00Z",
+                    "in_use_count": 0,
+                },
+            ]
+        },
+    )
+    config = CONFIG.replace(
+        "lambda_functions: []", "lambda_functions: []\nsources: {inspector: true}"
+    )
+    result = run_workflow(data, config=config)
+    assert result["status"] == "SUCCEEDED", result
+    assert remaining(result, "app") == {digest("seen-recently")}
+    assert result["api_calls"]["inspector2:ListCoverage"] == 1

@@ -374,6 +374,16 @@ class Sources(BaseModel):
     # App Runner services whose source is an ECR image (turn off where App Runner is not
     # offered: an unreachable source fails the run).
     app_runner: StrictBool = True
+    # Amazon Inspector (off by default: it must be enabled for ECR): images Inspector saw
+    # in use within inspector_in_use_within are kept.
+    inspector: StrictBool = False
+    inspector_in_use_within: StrictStr = "14d"
+
+    @field_validator("inspector_in_use_within")
+    @classmethod
+    def _check_window(cls, value: str) -> str:
+        _check_expires(value)
+        return value
 
 
 DEFAULT_MAX_DELETIONS = 10_000
@@ -509,7 +519,14 @@ _SECTION_KEYS: dict[str, tuple[str, ...]] = {
     ),
 }
 _SAFETY_KEYS = ("max_deletions", "max_delete_ratio", "ratio_min_images", "allow_nothing_in_use")
-_SOURCES_KEYS = ("scheduled_tasks", "batch", "batch_keep_count", "app_runner")
+_SOURCES_KEYS = (
+    "scheduled_tasks",
+    "batch",
+    "batch_keep_count",
+    "app_runner",
+    "inspector",
+    "inspector_in_use_within",
+)
 _EXTENSION_KEYS = ("safety", "protect_tag_patterns", "in_use_lists", "sources")
 
 _IN_USE_LIST_HINT = (
@@ -778,6 +795,12 @@ class _Checker:
                 continue
             elif key == "batch_keep_count":
                 self.check_count(where, setting)
+                clean[key] = setting
+            elif key == "inspector_in_use_within":
+                if isinstance(setting, str):
+                    self.check_value(where, lambda s=setting: _check_expires(s))
+                else:
+                    self.add(where, f"must be a duration like '14d', got {_describe(setting)}")
                 clean[key] = setting
             elif not isinstance(setting, bool):
                 self.add(where, f"must be true or false, got {_describe(setting)}")
