@@ -74,6 +74,8 @@ class RunContext(BaseModel):
     in_use_images: int
     # The execution that holds the run lock (deleting runs only; see run_lock.py).
     execution_arn: str = ""
+    # Per source of "in use": {"found": references kept, "seconds": time taken}.
+    sources: dict[str, dict[str, float]] = Field(default_factory=dict)
 
 
 class RepositoryEvent(BaseModel):

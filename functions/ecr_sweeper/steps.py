@@ -7,8 +7,11 @@ core/ (pure); these functions only fetch data, call the core and store results.
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -112,12 +115,21 @@ def scan_in_use(
         if config.clusters or config.task_definitions
         else TaskDefinitionCache.disabled()
     )
-    ecs_scan = collect_ecs_usage(clients("ecs"), config, builder, task_definitions)
-    task_definitions.save(ecs_scan.task_definitions)
-    collect_lambda_usage(clients("lambda"), config, builder)
-    collect_other_sources(config, builder, clients, now)
-    collect_in_use_lists(clients("s3"), config, builder, now)
+    timings: dict[str, float] = {}
+    with _timed(timings, "ecs"):
+        ecs_scan = collect_ecs_usage(clients("ecs"), config, builder, task_definitions)
+        task_definitions.save(ecs_scan.task_definitions)
+    with _timed(timings, "lambda"):
+        collect_lambda_usage(clients("lambda"), config, builder)
+    collect_other_sources(config, builder, clients, now, timings)
+    with _timed(timings, "in_use_lists"):
+        collect_in_use_lists(clients("s3"), config, builder, now)
     in_use = builder.build()
+    # Per source: what it found (references kept) and how long it took.
+    source_figures = {
+        name: {"found": in_use.sources.get(name, 0), "seconds": seconds}
+        for name, seconds in timings.items()
+    }
 
     store.put_json(CONFIG_SNAPSHOT, config.model_dump(mode="json"))
     store.put_model(IN_USE, in_use)
@@ -143,27 +155,47 @@ def scan_in_use(
         max_concurrency=max_concurrency,
         repositories=len(targets),
         in_use_images=in_use.image_count(),
+        sources=source_figures,
     )
 
 
+@contextmanager
+def _timed(timings: dict[str, float], source: str) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    timings[source] = round(time.perf_counter() - start, 3)
+
+
 def collect_other_sources(
-    config: Config, builder: InUseBuilder, clients: Any, now: datetime
+    config: Config,
+    builder: InUseBuilder,
+    clients: Any,
+    now: datetime,
+    timings: dict[str, float] | None = None,
 ) -> None:
     """The sources beyond ecrm's (config `sources`): scheduled ECS tasks, Batch, App Runner,
     Amazon Inspector."""
+    timings = {} if timings is None else timings
     if config.sources.scheduled_tasks:
+        start = time.perf_counter()
         ecs = clients("ecs")
         scheduled = collect_scheduled_task_definitions(clients("events"), clients("scheduler"), ecs)
         for arn, used_by in sorted(scheduled.items()):
             for image in describe_task_definition_images(ecs, arn):
                 builder.add(image, used_by, "scheduled_tasks")
+        timings["scheduled_tasks"] = round(time.perf_counter() - start, 3)
     if config.sources.batch:
-        collect_batch_usage(clients("batch"), builder, keep_count=config.sources.batch_keep_count)
+        with _timed(timings, "batch"):
+            collect_batch_usage(
+                clients("batch"), builder, keep_count=config.sources.batch_keep_count
+            )
     if config.sources.app_runner:
-        collect_app_runner_usage(clients("apprunner"), builder)
+        with _timed(timings, "apprunner"):
+            collect_app_runner_usage(clients("apprunner"), builder)
     if config.sources.inspector:
         within = parse_duration(config.sources.inspector_in_use_within)
-        collect_inspector_usage(clients("inspector2"), builder, now, within)
+        with _timed(timings, "inspector"):
+            collect_inspector_usage(clients("inspector2"), builder, now, within)
 
 
 def refuse_a_blind_scan(run: RunContext, config_path: str) -> None:
@@ -448,7 +480,7 @@ def summarize_run(
         results = {r.repository: r for r in loaded}
     report = build_report(
         run.execution_name, run.dry_run, run.now, repositories, results, run.in_use_images
-    )
+    ).model_copy(update={"sources": run.sources})
     report_key = store.put_model("report.json", report)
     markdown_key = store.put_text(
         "report.md", render_markdown(report, results), content_type="text/markdown"

@@ -125,3 +125,24 @@ def test_amazon_inspector_as_an_extra_signal(run_workflow):
     assert result["status"] == "SUCCEEDED", result
     assert remaining(result, "app") == {digest("seen-recently")}
     assert result["api_calls"]["inspector2:ListCoverage"] == 1
+
+
+def test_the_scan_output_and_report_show_each_source_with_its_time(run_workflow):
+    data = inventory(
+        _app("runner", "listed"),
+        app_runner={"services": [{"name": "api", "image": uri("app", ":runner")}]},
+        objects=[{"bucket": "scans", "key": "k8s.json", "body": [uri("app", ":listed")]}],
+    )
+    config = CONFIG.replace(
+        "lambda_functions: []",
+        "lambda_functions: []\nin_use_lists: [{uri: 's3://scans/k8s.json', max_age: 1d}]",
+    )
+    result = run_workflow(data, config=config)
+    assert result["status"] == "SUCCEEDED", result
+    sources = result["report"]["sources"]
+    assert {"ecs", "lambda", "scheduled_tasks", "batch", "apprunner", "in_use_lists"} <= set(
+        sources
+    )
+    assert sources["apprunner"]["found"] == 1 and sources["in_use_lists"]["found"] == 1
+    assert all(figures["seconds"] >= 0 for figures in sources.values())
+    assert "apprunner: 1 in" in result["report_md"]

@@ -79,6 +79,8 @@ class Report(BaseModel):
     images_deleted: int
     bytes_reclaimed: int
     in_use_images: int
+    # Per source of "in use": what it found and how long it took (from the scan).
+    sources: dict[str, dict[str, float]] = Field(default_factory=dict)
 
 
 def build_report(
@@ -173,7 +175,17 @@ def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str
         "",
         f"- mode: {mode}",
         f"- time: {report.now.isoformat()}",
-        f"- images in use found by the scan: {report.in_use_images}",
+        f"- images in use found by the scan: {report.in_use_images}"
+        + (
+            " ("
+            + ", ".join(
+                f"{name}: {int(f.get('found', 0))} in {f.get('seconds', 0):.1f} s"
+                for name, f in sorted(report.sources.items())
+            )
+            + ")"
+            if report.sources
+            else ""
+        ),
         f"- {render_summary_line(report)}",
         "",
         render_table(report, tablefmt="github"),
