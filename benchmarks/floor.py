@@ -49,6 +49,30 @@ FORMULAS = {
     "lambda:ListAliases": "1 per selected container-image function (⌈aliases / 10,000⌉)",
     "lambda:ListVersionsByFunction": "Σ per selected function ⌈versions with $LATEST / 50⌉",
     "lambda:GetFunction": "1 per kept version (newest keep_count with $LATEST, and aliased)",
+    # The sources beyond ecrm's (config `sources`, each on unless turned off). The
+    # benchmark's accounts have none of these resources: one empty page each.
+    "eventbridge:ListEventBuses": "⌈event buses / 100⌉ (scheduled tasks)",
+    "eventbridge:ListRules": "Σ per event bus ⌈rules / 100⌉",
+    "eventbridge:ListTargetsByRule": "Σ per rule ⌈targets / 100⌉",
+    "scheduler:ListSchedules": "⌈schedules / 100⌉",
+    "scheduler:GetSchedule": "1 per schedule whose target runs an ECS task",
+    "batch:DescribeJobDefinitions": "⌈ACTIVE job definitions / 100⌉",
+    "batch:DescribeJobQueues": "⌈job queues / 100⌉",
+    "batch:ListJobs": "Σ per job queue and live status ⌈jobs / 1,000⌉",
+    "apprunner:ListServices": "⌈App Runner services / 20⌉",
+    "apprunner:DescribeService": "1 per App Runner service",
+}
+# Which config `sources` switch turns which operations on.
+SOURCE_OPERATIONS = {
+    "scheduled_tasks": (
+        "eventbridge:ListEventBuses",
+        "eventbridge:ListRules",
+        "eventbridge:ListTargetsByRule",
+        "scheduler:ListSchedules",
+        "scheduler:GetSchedule",
+    ),
+    "batch": ("batch:DescribeJobDefinitions", "batch:DescribeJobQueues", "batch:ListJobs"),
+    "app_runner": ("apprunner:ListServices", "apprunner:DescribeService"),
 }
 
 
@@ -59,13 +83,14 @@ def floor(
     deletions: dict[str, int],
     cached_revisions: int,
     stack_functions: int,
+    sources: frozenset[str] = frozenset(),
 ) -> list[Term]:
     """The floor of one deleting run.
 
     `present`: the digests in each target repository when the run starts; `deletions`:
     how many the run should delete; `cached_revisions`: needed task definition
     revisions the cache already holds; `stack_functions`: the sweeper's own functions,
-    which ListFunctions lists too.
+    which ListFunctions lists too; `sources`: the config's extra sources that are on.
     """
     inventory = account.inventory
     terms: dict[str, int] = {}
@@ -104,4 +129,21 @@ def floor(
         pages(f["versions"], 50) for f in selected_functions
     )
     terms["lambda:GetFunction"] = account.kept_versions
+
+    # The extra sources: the account has no rule, schedule, job or App Runner service.
+    empty = {
+        "eventbridge:ListEventBuses": pages(0, 100),  # lists the default bus
+        "eventbridge:ListRules": 1 * pages(0, 100),  # one bus: the default one
+        "eventbridge:ListTargetsByRule": 0,
+        "scheduler:ListSchedules": pages(0, 100),
+        "scheduler:GetSchedule": 0,
+        "batch:DescribeJobDefinitions": pages(0, 100),
+        "batch:DescribeJobQueues": pages(0, 100),
+        "batch:ListJobs": 0,
+        "apprunner:ListServices": pages(0, 20),
+        "apprunner:DescribeService": 0,
+    }
+    for source in sorted(sources):
+        for operation in SOURCE_OPERATIONS.get(source, ()):
+            terms[operation] = empty[operation]
     return [Term(op, calls, FORMULAS[op]) for op, calls in terms.items()]

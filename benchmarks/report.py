@@ -204,16 +204,18 @@ def render(data: dict[str, Any]) -> str:
         "## API calls per operation",
         "",
         "First and second run, each against its floor. An operation the floor does not",
-        "name has a floor of 0.",
+        "name has a floor of 0; operations neither run called are left out.",
         "",
     ]
     for size in sizes:
         first, second = size["first"], size["second"]
         operations = sorted(
-            set(first["api_calls"])
+            op
+            for op in set(first["api_calls"])
             | set(first["floor"])
             | set(second["api_calls"])
             | set(second["floor"])
+            if any(run[key].get(op) for run in (first, second) for key in ("api_calls", "floor"))
         )
         out += [f"**{size['name']}**", ""]
         out += _table(

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import cost, synthetic
-from benchmarks.floor import floor
-from ecr_sweeper.core.config import Config
+from benchmarks.floor import SOURCE_OPERATIONS, floor
+from ecr_sweeper.core.config import Config, load_config
 from sweeper_emulator import runtime
 from sweeper_emulator.emulator import Emulator
 from sweeper_emulator.inventory import inventory_from_dict
@@ -82,6 +82,15 @@ def _parent_and_children(em: Emulator, execution_arn: str) -> tuple[int, int]:
     return entered, children
 
 
+def sources_on() -> frozenset[str]:
+    """The config's extra sources (beyond ecrm's) that are on, if the config has them."""
+    config = load_config(synthetic.config_text("safety" in Config.model_fields))
+    switches = getattr(config, "sources", None)
+    if switches is None:
+        return frozenset()
+    return frozenset(name for name in SOURCE_OPERATIONS if getattr(switches, name, False))
+
+
 def measure(
     em: Emulator,
     account: synthetic.Account,
@@ -112,6 +121,7 @@ def measure(
         deletions={n: len(d) for n, d in expected.items()},
         cached_revisions=cached_revisions,
         stack_functions=len(em.stack.functions) if em.stack else 0,
+        sources=sources_on(),
     )
     calls = {op: n for op, n in result["api_calls"].items() if not op.startswith("s3:")}
     s3_calls = {op: n for op, n in result["api_calls"].items() if op.startswith("s3:")}

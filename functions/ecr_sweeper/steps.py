@@ -98,6 +98,7 @@ def scan_in_use(
     config = load_config_file(config_path)  # first: a bad config stops the run here
     for warning in config.warnings:
         logger.warning(warning)
+    config = config.with_missing_sources_scanned()
     store = RunStore(bucket, f"runs/{execution_name}", clients("s3"))
 
     targets = [

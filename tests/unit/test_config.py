@@ -345,14 +345,23 @@ def test_missing_section_is_none_and_empty_list_is_kept() -> None:
     assert config.task_definition_rule("anything") is None
     assert config.lambda_rule("anything") is None
     assert config.warnings == [
-        "task_definitions: section missing, task definitions are not scanned",
-        "lambda_functions: section missing, Lambda functions are not scanned",
+        "task_definitions: section missing, every one of the task definitions is scanned "
+        "(write `task_definitions: []` to turn the source off)",
+        "lambda_functions: section missing, every one of the Lambda functions is scanned "
+        "(write `lambda_functions: []` to turn the source off)",
     ]
+    scanned = config.with_missing_sources_scanned()
+    assert scanned.clusters == []  # explicitly off stays off
+    assert scanned.task_definition_rule("anything").keep_count == 5
+    assert scanned.lambda_rule("anything").keep_count == 5
 
 
 def test_all_source_sections_missing_warns_each() -> None:
     warnings = cfg(MINIMAL).warnings
-    assert "clusters: section missing, ECS clusters are not scanned" in warnings
+    assert (
+        "clusters: section missing, every one of the ECS clusters is scanned "
+        "(write `clusters: []` to turn the source off)"
+    ) in warnings
     assert len(warnings) == 3
 
 

@@ -434,6 +434,25 @@ class Config(BaseModel):
         configured = [s for s in _SOURCE_SECTIONS if getattr(self, s)]
         return configured + (["in_use_lists"] if self.in_use_lists else [])
 
+    def with_missing_sources_scanned(self) -> Config:
+        """Where ecrm skips a source whose section is absent, we scan all of it with the
+        default keep counts: a source left out by mistake must not make images look
+        unused. An explicit empty list still turns a source off."""
+        every = {"name_pattern": "*"}
+        return self.model_copy(
+            update={
+                "clusters": self.clusters
+                if self.clusters is not None
+                else [ClusterMatcher(**every)],
+                "task_definitions": self.task_definitions
+                if self.task_definitions is not None
+                else [KeepCountMatcher(**every)],
+                "lambda_functions": self.lambda_functions
+                if self.lambda_functions is not None
+                else [KeepCountMatcher(**every)],
+            }
+        )
+
     def rule_for_repository(self, name: str) -> RepositoryRule | None:
         """The first repository rule matching `name`, or None (the repository is not swept)."""
         return _first_match(self.repositories, name)
@@ -455,7 +474,10 @@ class Config(BaseModel):
         out: list[str] = []
         for section, what in _SOURCE_SECTIONS.items():
             if getattr(self, section) is None:
-                out.append(f"{section}: section missing, {what} are not scanned")
+                out.append(
+                    f"{section}: section missing, every one of the {what} is scanned "
+                    f"(write `{section}: []` to turn the source off)"
+                )
         for section in _ALL_SECTIONS:
             for i, entry in enumerate(getattr(self, section) or ()):
                 out.extend(_entry_warnings(section, i, entry))
