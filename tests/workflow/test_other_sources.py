@@ -146,3 +146,36 @@ def test_the_scan_output_and_report_show_each_source_with_its_time(run_workflow)
     assert sources["apprunner"]["found"] == 1 and sources["in_use_lists"]["found"] == 1
     assert all(figures["seconds"] >= 0 for figures in sources.values())
     assert "apprunner: 1 in" in result["report_md"]
+
+
+def test_ecs_task_sets_of_external_and_code_deploy_services(run_workflow):
+    data = inventory(
+        _app("blue", "green"),
+        ecs={
+            "clusters": [{"name": "prod"}],
+            "task_definitions": [
+                {"family": "web", "revision": 1, "images": [uri("app", ":blue")]},
+                {"family": "web", "revision": 2, "images": [uri("app", ":green")]},
+            ],
+        },
+        task_sets=[
+            {
+                "cluster": "prod",
+                "service": "web",
+                "task_definition": "web:1",
+                "controller": "CODE_DEPLOY",
+                "status": "PRIMARY",
+            },
+            {
+                "cluster": "prod",
+                "service": "web",
+                "task_definition": "web:2",
+                "controller": "CODE_DEPLOY",
+                "status": "ACTIVE",
+            },
+        ],
+    )
+    config = CONFIG.replace("clusters: []", "clusters: [{name: prod}]")
+    result = run_workflow(data, config=config)
+    assert result["status"] == "SUCCEEDED", result
+    assert deleted(result, "app") == {digest("unused")}

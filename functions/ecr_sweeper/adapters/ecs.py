@@ -28,6 +28,7 @@ from botocore.exceptions import ClientError
 from ecr_sweeper.adapters.aws import classify, concurrently
 from ecr_sweeper.adapters.ecr import chunks
 from ecr_sweeper.adapters.task_definition_cache import TaskDefinitionCache
+from ecr_sweeper.adapters.task_sets import task_set_definitions
 from ecr_sweeper.core.config import Config, KeepCountMatcher
 from ecr_sweeper.core.image_ref import parse_image_ref
 from ecr_sweeper.core.in_use import InUseBuilder
@@ -174,6 +175,10 @@ def _scan_clusters(ecs: Any, clusters: list[str], scan: EcsScan) -> None:
                         scan.task_definitions.setdefault(deployment["taskDefinition"], used_by)
                 if service.get("taskDefinition"):
                     scan.task_definitions.setdefault(service["taskDefinition"], used_by)
+            # Task sets (CODE_DEPLOY / EXTERNAL deployment controllers) come in the same
+            # DescribeServices answer: no extra call.
+            for arn, used_by in sorted(task_set_definitions(cluster, items).items()):
+                scan.task_definitions.setdefault(arn, used_by)
         else:
             for task in items:
                 used_by = f"ecs:task/{cluster}/{_name(task.get('taskArn', '?'))}"
