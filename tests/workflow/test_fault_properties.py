@@ -1,13 +1,11 @@
 """Property: whatever faults strike a deleting run, no in-use image is deleted and
 nothing is deleted that the dry run did not plan."""
 
-import json
 from pathlib import Path
 
-from conftest import inventory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_graph_properties import graphs
+from test_graph_properties import account_for, graphs, planned_deletions
 
 from sweeper_emulator.emulator import Emulator
 from sweeper_emulator.inventory import inventory_from_dict
@@ -61,27 +59,10 @@ faults = st.lists(
 )
 @given(graph=graphs(), injected=faults)
 def test_faults_never_delete_what_is_used_or_unplanned(tmp_path: Path, graph, injected) -> None:
-    images, references, keep_count = graph
-    config = tmp_path / "ecrm.yaml"
-    config.write_text(
-        "safety: {allow_nothing_in_use: true}\nclusters: []\nlambda_functions: []\n"
-        "task_definitions: [{name: uses, keep_count: 1}]\n"
-        f"repositories: [{{name: app, expires: 30d, keep_count: {keep_count},"
-        " keep_tag_patterns: []}]\n"
-    )
-    data = inventory(
-        {"app": images},
-        ecs={"task_definitions": [{"family": "uses", "revision": 1, "images": references}]},
-    )
+    images, references, _ = graph
+    config, data = account_for(tmp_path, graph)
     with Emulator(inventory_from_dict(data), config_file=config) as emulator:
-        dry = emulator.run()
-        assert dry["status"] == "SUCCEEDED", dry
-        planned = {
-            a["digest"]
-            for a in json.loads(
-                emulator.read_run_file(dry["output"]["execution_name"], "results/app.json")
-            )["planned"]
-        }
+        planned = planned_deletions(emulator)
         emulator.inventory.faults[:] = inventory_from_dict({**data, "faults": injected}).faults
         real = emulator.run('{"dry_run": false}')
     gone = set(real["repositories"]["app"]["deleted"])

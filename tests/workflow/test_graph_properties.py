@@ -53,11 +53,9 @@ def graphs(draw: st.DrawFn) -> tuple[list[dict], list[str], int]:
     return images, references, draw(st.integers(0, 2))
 
 
-@settings(
-    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(graph=graphs())
-def test_random_graphs_keep_their_promises(tmp_path: Path, graph) -> None:
+def account_for(tmp_path: Path, graph) -> tuple[Path, dict]:
+    """The config file and inventory of one random graph: repository `app`, its in-use
+    references held by the task definition `uses:1`."""
     images, references, keep_count = graph
     config = tmp_path / "ecrm.yaml"
     config.write_text(
@@ -71,13 +69,26 @@ def test_random_graphs_keep_their_promises(tmp_path: Path, graph) -> None:
         {"app": images},
         ecs={"task_definitions": [{"family": "uses", "revision": 1, "images": references}]},
     )
+    return config, data
+
+
+def planned_deletions(emulator: Emulator) -> set[str]:
+    """Run a dry run on the emulator; the digests its plan would delete."""
+    dry = emulator.run()
+    assert dry["status"] == "SUCCEEDED", dry
+    result = json.loads(emulator.read_run_file(dry["output"]["execution_name"], "results/app.json"))
+    return {a["digest"] for a in result["planned"]}
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(graph=graphs())
+def test_random_graphs_keep_their_promises(tmp_path: Path, graph) -> None:
+    images, references, _ = graph
+    config, data = account_for(tmp_path, graph)
     with Emulator(inventory_from_dict(data), config_file=config) as emulator:
-        dry = emulator.run()
-        assert dry["status"] == "SUCCEEDED", dry
-        planned_file = json.loads(
-            emulator.read_run_file(dry["output"]["execution_name"], "results/app.json")
-        )
-        planned = {a["digest"] for a in planned_file["planned"]}
+        planned = planned_deletions(emulator)
         real = emulator.run('{"dry_run": false}')
     assert real["status"] == "SUCCEEDED", real
     gone = set(real["repositories"]["app"]["deleted"])
