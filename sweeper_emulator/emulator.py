@@ -295,6 +295,7 @@ class Emulator:
                 break
             if time.monotonic() - started > timeout_s:
                 raise TimeoutError(f"execution {execution_arn} still running after {timeout_s}s")
+            interpreter.release_finished_threads()
             # Poll less often as the run goes on: the poll competes with the run for the GIL.
             time.sleep(min(0.25, 0.05 + (time.monotonic() - started) / 100))
         wall = time.monotonic() - started

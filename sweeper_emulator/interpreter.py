@@ -9,6 +9,11 @@
   item, so a worker that handles a few hundred children (5,000 repositories at a
   MaxConcurrency of 10) runs out of stack. The loop runs the same steps in the same
   order.
+* Finished threads are let go. moto keeps every thread its interpreter starts (a few per
+  state of every execution) in a list, and a thread object kept after its thread ended
+  keeps the thread's stack mapped: a run of thousands of child executions ran out of
+  memory mappings. `release_finished_threads()`, called while a run is polled, drops
+  the finished ones from that list.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.item
     distributed_item_processor_worker as worker_module,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.utils import TMP_THREADS
 
 _original_client_for = lambda_eval_utils.boto_client_for
 _clients: dict[tuple[str, str, bool], Any] = {}
@@ -59,6 +65,10 @@ def _eval_pool_loop(self: Any, job: Any, worker_frame: Any) -> None:
             return
         self._job_pool.close_job(job)
         job = next_job
+
+
+def release_finished_threads() -> None:
+    TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
 
 
 def install() -> None:
