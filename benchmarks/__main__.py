@@ -3,6 +3,7 @@
 python -m benchmarks                       # every size; writes the docs
 python -m benchmarks --only small,deep     # some sizes; prints, writes nothing
 python -m benchmarks --only small --write  # ... and writes the docs anyway
+python -m benchmarks --render              # the page again from benchmarks.json
 """
 
 from __future__ import annotations
@@ -23,12 +24,25 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "--only", help=f"comma-separated sizes, of: {', '.join(synthetic.SIZES)}", default=""
     )
     parser.add_argument("--write", action="store_true", help="write the docs with --only too")
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="only write docs/benchmarks.md again from docs/benchmarks.json (no run)",
+    )
     args = parser.parse_args(argv)
+    if args.render:
+        data = json.loads((DOCS / "benchmarks.json").read_text())
+        (DOCS / "benchmarks.md").write_text(report.render(data))
+        return 0
     names = [n.strip() for n in args.only.split(",") if n.strip()] or list(synthetic.SIZES)
     unknown = [n for n in names if n not in synthetic.SIZES]
     if unknown:

@@ -24,6 +24,14 @@ def _mib(value: int | None) -> str:
     return "-" if not value else f"{value / 2**20:,.1f}"
 
 
+def _price(value: float) -> str:
+    return "$" + f"{value:.10f}".rstrip("0")
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+
+
 def _usd(value: float) -> str:
     return f"${value:.4f}" if value >= 0.0001 else f"${value:.6f}"
 
@@ -97,7 +105,8 @@ def render(data: dict[str, Any]) -> str:
         "what ecrm's rules say it must (worked out by the benchmark from the inventory alone).",
         "",
         f"These figures: {data['generated']}, Python {data['python']}, boto3 {data['boto3']},",
-        f"moto {data['moto']}; the whole benchmark took {_n(data['benchmark_seconds'])} s.",
+        f"moto {data['moto']}; the whole benchmark took "
+        f"{_n(round(data['benchmark_seconds'] / 60))} minutes.",
         "",
         "API calls, state transitions, history events and payload sizes are what AWS would",
         "see. Times are the emulator's: every AWS call is answered in-process, so they show",
@@ -143,7 +152,9 @@ def render(data: dict[str, Any]) -> str:
             "resources) with 20 and with 5,000 repositories. The parent execution's",
             "history and every state payload (children included) stay the same size: each",
             "repository is a child execution with its own history, and the states pass",
-            "only S3 keys and counts.",
+            "only S3 keys and counts. The largest payload is the summary's output, whose",
+            "notification table lists ten repositories and one line for the rest: it grows",
+            "only by the digits of larger totals and counts.",
             "",
         ]
         rows = [
@@ -188,13 +199,21 @@ def render(data: dict[str, Any]) -> str:
         "Handler time on the emulator (all invocations of the first run) and the peak of",
         "Python allocations during one invocation (tracemalloc). Peak memory comes from a",
         "third run of each size on a fresh account, with tracing on; tracing slows Python",
-        "about threefold, so the times come from the untraced first run. The 5,000-repository",
-        "size traces only the scan and the summary, whose work grows with the number of",
-        "repositories; its per-repository functions are those of the 20-repository size. The",
-        "peak does not include the interpreter and the imported code (the Python runtime",
-        "starts at about 40 MB in Lambda).",
+        "about threefold, so the times come from the untraced first run. The peak does not",
+        "include the interpreter and the imported code (the Python runtime starts at about",
+        "40 MB in Lambda).",
         "",
     ]
+    for size in sizes:
+        traced = set(size["peak_memory_bytes"])
+        untraced = sorted(set(size["first"]["functions"]) - traced)
+        if untraced and traced:
+            out += [
+                f"The {size['name']} size traces only {_names(sorted(traced))}, whose work grows",
+                "with the number of repositories; a dash marks a function it does not trace",
+                "(the per-repository functions are those of the sizes above).",
+                "",
+            ]
     for size in sizes:
         out += [f"**{size['name']}** ({_account(size)})", ""]
         out += _function_table(size, "first")
@@ -283,8 +302,8 @@ def render(data: dict[str, Any]) -> str:
         "| :-- | --: |",
         f"| Step Functions state transition (STANDARD) | ${cost.TRANSITION * 1000:.3f} per 1,000 |",
         f"| Step Functions EXPRESS execution | ${cost.EXPRESS_REQUEST * 1e6:.2f} per million, "
-        f"plus ${cost.EXPRESS_GB_SECOND} per GB-second at 64 MB |",
-        f"| Lambda arm64 | ${cost.LAMBDA_GB_SECOND} per GB-second, "
+        f"plus {_price(cost.EXPRESS_GB_SECOND)} per GB-second at 64 MB |",
+        f"| Lambda arm64 | {_price(cost.LAMBDA_GB_SECOND)} per GB-second, "
         f"${cost.LAMBDA_REQUEST * 1e6:.2f} per million requests |",
         f"| S3 | ${cost.S3_WRITE * 1000:.3f} per 1,000 PUT or LIST, "
         f"${cost.S3_READ * 1000:.4f} per 1,000 GET or HEAD |",

@@ -197,7 +197,9 @@ def run_size(size: synthetic.Size, workdir: Path | None = None) -> dict[str, Any
             log(f"  {size.name}: second run {second['wall_seconds']:.1f}s")
         log(f"  {size.name}: memory run")
         with Emulator(inventory, config_file=config_file, measure_memory=True) as em:
-            runtime.measure_memory_only(size.memory_functions)
+            children = _child_functions(em)
+            traced = None if size.trace_children else set(_function_stats(em)) - children
+            runtime.measure_memory_only(traced)
             result = em.run(DELETING, timeout_s=7200)
             if result["status"] != "SUCCEEDED":
                 raise BenchmarkError(
@@ -206,7 +208,7 @@ def run_size(size: synthetic.Size, workdir: Path | None = None) -> dict[str, Any
             peaks = {
                 logical: stats["peak_memory_bytes"]
                 for logical, stats in _function_stats(em).items()
-                if size.memory_functions is None or logical in size.memory_functions
+                if traced is None or logical in traced
             }
     return {
         "name": size.name,
