@@ -73,7 +73,11 @@ def test_the_notification_sums_repositories_past_the_tenth():
     ) as e:
         result = e.run(None)
     message = result["notifications"][0]["message"]
-    assert "(4 more repositories) | all | 4 (67 MB) | -4 (67 MB) | 0 (0 B)" in _squeeze(message)
+    assert (
+        "... and 4 more repositories: TOTAL 4 (67 MB), EXPIRED -4 (67 MB), KEEP 0 (0 B)"
+        in _squeeze(message)
+    )
+    assert "example-extra" in message  # the first ten are rows of the table
 
 
 def test_failure_notification_names_execution_state_error_cause_and_link():

@@ -280,14 +280,14 @@ def console_link(region: str, arn: str) -> str:
     )
 
 
-NOTIFICATION_ROWS = 10  # repositories listed one by one; the rest are summed in one row
+NOTIFICATION_ROWS = 10  # repositories listed one by one; the rest are summed in one line
 
 
 def render_notification(report: Report, links: Links) -> tuple[str, str]:
     """(subject, message) of the run's SNS notification, readable in an email or a chat.
 
     ecrm's table, the repositories with most bytes reclaimed first; past the first
-    NOTIFICATION_ROWS, the rest are summed in one row, so the message stays small.
+    NOTIFICATION_ROWS, the rest are summed in one line, so the message stays small.
     """
     mode = "DRY RUN" if report.dry_run else "DELETED"
     verb = "would delete" if report.dry_run else "deleted"
@@ -298,33 +298,27 @@ def render_notification(report: Report, links: Links) -> tuple[str, str]:
     shown = report.repositories[:NOTIFICATION_ROWS]
     rest = report.repositories[NOTIFICATION_ROWS:]
     rows = table_rows(report.model_copy(update={"repositories": shown}))
-    if rest:
-        total = Count(
-            count=sum(r.total.count for line in rest for r in line.rows),
-            bytes=sum(r.total.bytes for line in rest for r in line.rows),
-        )
-        expired = Count(
-            count=sum(r.expired.count for line in rest for r in line.rows),
-            bytes=sum(r.expired.bytes for line in rest for r in line.rows),
-        )
-        keep = Count(
-            count=sum(r.keep.count for line in rest for r in line.rows),
-            bytes=sum(r.keep.bytes for line in rest for r in line.rows),
-        )
-        rows.append(
-            (
-                f"({len(rest)} more repositories)",
-                "all",
-                format_cell(total.count, total.bytes),
-                format_cell(expired.count, expired.bytes, negative=True),
-                format_cell(keep.count, keep.bytes),
-            )
-        )
     table = (
         tabulate(rows, headers=TABLE_HEADERS, tablefmt="presto", disable_numparse=True)
         if rows
         else "(no repositories matched the config)"
     )
+    if rest:
+        # A sentence, not a table row: its large sums would widen every column, and the
+        # message (a state's payload) would grow with the number of repositories.
+        cells = [
+            [getattr(r, column) for line in rest for r in line.rows]
+            for column in ("total", "expired", "keep")
+        ]
+        total, expired, keep = (
+            Count(count=sum(c.count for c in col), bytes=sum(c.bytes for c in col)) for col in cells
+        )
+        table += (
+            f"\n... and {len(rest)} more repositories: TOTAL "
+            f"{format_cell(total.count, total.bytes)}, EXPIRED "
+            f"{format_cell(expired.count, expired.bytes, negative=True)}, KEEP "
+            f"{format_cell(keep.count, keep.bytes)}"
+        )
     lines = [
         f"ecr-sweeper run {report.execution_name}: "
         + ("dry run, nothing was deleted" if report.dry_run else "images deleted"),
