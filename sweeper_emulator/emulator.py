@@ -8,12 +8,15 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.retries import bucket
 from moto import mock_aws
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
 from moto.stepfunctions.parser.asl.eval.event import event_manager
 
@@ -149,6 +152,17 @@ def _install_everything(
     ecr_sweeper.clock.utcnow = lambda: inventory.now
 
 
+@contextmanager
+def _moto_account(account_id: str) -> Iterator[None]:
+    """The emulator's own setup calls, made in `account_id` (setup runs before any
+    handler, on one thread)."""
+    os.environ["MOTO_ACCOUNT_ID"] = account_id
+    try:
+        yield
+    finally:
+        del os.environ["MOTO_ACCOUNT_ID"]
+
+
 class Emulator:
     """A mocked account with the stack deployed and an inventory loaded.
 
@@ -188,10 +202,20 @@ class Emulator:
                 "AWS_SECRET_ACCESS_KEY": "testing",
                 "AWS_SESSION_TOKEN": "testing",
                 "AWS_DEFAULT_REGION": self.inventory.region,
-                "MOTO_ACCOUNT_ID": self.inventory.account_id,
                 "MOTO_LAMBDA_STUB_ECR": "TRUE",
             }
         )
+        # moto takes the account from MOTO_ACCOUNT_ID before the access key: set, it would
+        # put a role assumed in another account back into this one. Unset, every call
+        # made with the emulator's keys lands in moto's default account.
+        os.environ.pop("MOTO_ACCOUNT_ID", None)
+        if self.inventory.account_id != DEFAULT_ACCOUNT_ID:
+            if self.inventory.accounts:
+                raise ValueError(
+                    f"an inventory with other accounts must use account_id "
+                    f"{DEFAULT_ACCOUNT_ID} (the emulator's own), not {self.inventory.account_id}"
+                )
+            os.environ["MOTO_ACCOUNT_ID"] = self.inventory.account_id
         os.environ.pop("AWS_PROFILE", None)
         self._mock.start()
         if not self._verbose:
@@ -219,6 +243,13 @@ class Emulator:
             self.inventory, self.inventory.account_id, self.inventory.region
         )
         sources.load_objects(self.inventory)
+        for member in self.inventory.accounts:
+            with _moto_account(member.account_id):
+                sources.load_ecs(member)
+                sources.load_lambda(member)
+                more_sources.load_more_sources(member, member.account_id, member.region)
+        faults.TRUSTED_ROLES.clear()
+        faults.TRUSTED_ROLES.update({m.role_arn: m.external_id for m in self.inventory.accounts})
         inspector.COVERAGE[:] = [
             inspector.covered_image(
                 self.inventory.account_id,

@@ -12,9 +12,11 @@ what it would see in production.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import Counter
 from typing import Any
+from urllib.parse import parse_qs
 
 from botocore.awsrequest import AWSResponse
 from botocore.handlers import BUILTIN_HANDLERS
@@ -67,11 +69,48 @@ class EmulatedCrash(BaseException):
     Exception` in product code can swallow it; the invocation fails with its type."""
 
 
+# Roles the handlers may assume (config `accounts`): role ARN -> the external id its
+# trust policy requires (None: none). moto does not check trust policies; the emulator
+# does, so that a wrong role or external id is refused as AWS would refuse it.
+TRUSTED_ROLES: dict[str, str | None] = {}
+# Access keys STS gave the handlers: calls made with them are the handlers' calls too.
+_ASSUMED_KEYS: set[str] = set()
+_CREDENTIAL = re.compile(rb"Credential=([^/]+)/")
+
+
 def _from_handler(request: Any) -> bool:
     authorization = request.headers.get("Authorization") or b""
     if isinstance(authorization, str):
         authorization = authorization.encode()
-    return f"Credential={HANDLER_ACCESS_KEY}/".encode() in authorization
+    match = _CREDENTIAL.search(authorization)
+    key = match.group(1).decode() if match else ""
+    return key == HANDLER_ACCESS_KEY or key in _ASSUMED_KEYS
+
+
+def _after_assume_role(parsed: Any = None, **kwargs: Any) -> None:
+    credentials = (parsed or {}).get("Credentials") or {}
+    if credentials.get("AccessKeyId"):
+        _ASSUMED_KEYS.add(credentials["AccessKeyId"])
+
+
+def _refuse_untrusted(request: Any) -> Fault | None:
+    """AccessDenied, as STS answers, for a role the inventory does not trust the caller
+    with, or for an external id that is missing or wrong."""
+    body = request.body or b""
+    fields = parse_qs(body.decode() if isinstance(body, bytes) else str(body))
+    role_arn = (fields.get("RoleArn") or [""])[0]
+    external_id = (fields.get("ExternalId") or [None])[0]
+    if role_arn in TRUSTED_ROLES and TRUSTED_ROLES[role_arn] in (None, external_id):
+        return None
+    return Fault(
+        operation="sts:AssumeRole",
+        error="AccessDenied",
+        status=403,
+        message=(
+            "User: arn:aws:sts::assumed-role/InUseScanFunctionRole/emulated is not "
+            f"authorized to perform: sts:AssumeRole on resource: {role_arn}"
+        ),
+    )
 
 
 def _before_send(request: Any, event_name: str = "", **kwargs: Any) -> AWSResponse | None:
@@ -80,6 +119,8 @@ def _before_send(request: Any, event_name: str = "", **kwargs: Any) -> AWSRespon
     if len(parts) != 3 or not _from_handler(request):
         return None
     fault = CALLS.record(f"{parts[1]}:{parts[2]}")
+    if fault is None and parts[1:] == ["sts", "AssumeRole"]:
+        fault = _refuse_untrusted(request)
     if fault is None:
         return None
     if fault.crash:
@@ -128,4 +169,5 @@ def install() -> None:
     global _installed
     if not _installed:
         BUILTIN_HANDLERS.insert(0, ("before-send", _before_send))
+        BUILTIN_HANDLERS.append(("after-call.sts.AssumeRole", _after_assume_role))
         _installed = True

@@ -157,6 +157,25 @@ class Inspector(_Strict):
     images: list[InspectorImage] = Field(default_factory=list)
 
 
+class MemberAccount(MoreSources):
+    """Another account, or another region of this one, that the scan reads by assuming
+    a role there (config `accounts`). The emulator lets the role be assumed only under
+    its ARN and, when set, with its external id, as the role's trust policy would."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    account_id: str = Field(pattern=r"^\d{12}$")
+    region: str
+    role_name: str = "ecr-sweeper-scanner"
+    external_id: str | None = None
+    ecs: Ecs = Field(default_factory=Ecs)
+    lambda_: Lambda = Field(default_factory=Lambda, alias="lambda")
+
+    @property
+    def role_arn(self) -> str:
+        return f"arn:aws:iam::{self.account_id}:role/{self.role_name}"
+
+
 class Inventory(MoreSources):
     """The whole account. The other sources' sections (eventbridge_rules, schedules,
     batch, app_runner, task_sets) come from MoreSources (more_sources.py)."""
@@ -175,6 +194,8 @@ class Inventory(MoreSources):
     inspector: Inspector = Field(default_factory=Inspector)
     # digest -> failure code: BatchDeleteImage reports these in failures[] (a partial failure)
     delete_failures: dict[str, str] = Field(default_factory=dict)
+    # Other accounts and regions, each with its own workloads (ecs, lambda, ...).
+    accounts: list[MemberAccount] = Field(default_factory=list)
 
     @property
     def registry(self) -> str:

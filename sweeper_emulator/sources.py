@@ -9,7 +9,7 @@ import boto3
 from moto.awslambda.models import LambdaFunction, lambda_backends
 from moto.ecs import models as ecs_models
 
-from sweeper_emulator.inventory import Inventory
+from sweeper_emulator.inventory import Inventory, MemberAccount
 
 LAMBDA_ROLE = "emulated-workload"
 
@@ -34,7 +34,7 @@ class _Container:
         self.last_status = "RUNNING"
 
 
-def load_ecs(inventory: Inventory) -> None:
+def load_ecs(inventory: Inventory | MemberAccount) -> None:
     backend = ecs_models.ecs_backends[inventory.account_id][inventory.region]
     ecs = boto3.client("ecs", region_name=inventory.region)
     definitions: dict[tuple[str, int], Any] = {}
@@ -106,14 +106,16 @@ def _get_code(self: LambdaFunction) -> dict[str, Any]:
     return response
 
 
-def load_lambda(inventory: Inventory) -> None:
+def load_lambda(inventory: Inventory | MemberAccount) -> None:
     if not inventory.lambda_.functions:
         return
     LambdaFunction.get_code = _get_code
     session = boto3.Session(region_name=inventory.region)
-    role = session.client("iam").create_role(RoleName=LAMBDA_ROLE, AssumeRolePolicyDocument="{}")[
-        "Role"
-    ]["Arn"]
+    iam = session.client("iam")
+    try:  # one role per account, whichever region comes first
+        role = iam.get_role(RoleName=LAMBDA_ROLE)["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        role = iam.create_role(RoleName=LAMBDA_ROLE, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     lam = session.client("lambda")
     backend = lambda_backends[inventory.account_id][inventory.region]
     for fn in inventory.lambda_.functions:

@@ -19,9 +19,10 @@ from aws_lambda_powertools import Logger
 
 from ecr_sweeper import run_lock
 from ecr_sweeper.adapters import ecr as ecr_api
+from ecr_sweeper.adapters.accounts import assume
 from ecr_sweeper.adapters.app_runner import collect_app_runner_usage
 from ecr_sweeper.adapters.batch import collect_batch_usage
-from ecr_sweeper.adapters.ecs import collect_ecs_usage
+from ecr_sweeper.adapters.ecs import EcsScan, collect_ecs_usage
 from ecr_sweeper.adapters.in_use_lists import collect_in_use_lists
 from ecr_sweeper.adapters.inspector import collect_inspector_usage
 from ecr_sweeper.adapters.lambda_functions import collect_lambda_usage
@@ -29,15 +30,17 @@ from ecr_sweeper.adapters.scheduled_tasks import (
     collect_scheduled_task_definitions,
     describe_task_definition_images,
 )
+from ecr_sweeper.adapters.task_definition_cache import TaskDefinitionCache
 from ecr_sweeper.core.config import (
     Config,
     RepositoryRule,
+    ScanTarget,
     load_config_file,
     parse_duration,
     wildcard_match,
 )
 from ecr_sweeper.core.images import ImageKind, RepositoryImages
-from ecr_sweeper.core.in_use import InUseBuilder, InUseSet
+from ecr_sweeper.core.in_use import InUseBuilder, InUseSet, PlaceBuilder
 from ecr_sweeper.core.policy import (
     Action,
     ImageDecision,
@@ -59,11 +62,13 @@ from ecr_sweeper.core.report import (
     render_notification,
 )
 from ecr_sweeper.errors import (
+    AwsRequestError,
     DeleteFailed,
     DeletionCapExceeded,
     NothingInUse,
     RepositoriesFailed,
     RunDataError,
+    TransientAwsError,
 )
 from ecr_sweeper.events import (
     CollectOutput,
@@ -107,22 +112,30 @@ def scan_in_use(
         if config.rule_for_repository(name) is not None
     ]
     builder = InUseBuilder(account_id=account_id, region=region)
-    from ecr_sweeper.adapters.task_definition_cache import TaskDefinitionCache
-
     # A task definition revision never changes: the images of those described by earlier
     # runs are cached in the bucket (outside runs/), and only new revisions are described.
+    # Its keys are ARNs, so one cache serves every account and region.
     task_definitions = (
         TaskDefinitionCache(clients("s3"), bucket).load()
         if config.clusters or config.task_definitions
         else TaskDefinitionCache.disabled()
     )
     timings: dict[str, float] = {}
-    with _timed(timings, "ecs"):
-        ecs_scan = collect_ecs_usage(clients("ecs"), config, builder, task_definitions)
-        task_definitions.save(ecs_scan.task_definitions)
-    with _timed(timings, "lambda"):
-        collect_lambda_usage(clients("lambda"), config, builder)
-    collect_other_sources(config, builder, clients, now, timings)
+    needed: dict[str, str] = {}
+    described = cached = 0
+    for target in config.scan_targets(account_id, region):
+        try:
+            scan = _scan_place(
+                target, config, builder, clients, task_definitions, timings, now, execution_name
+            )
+        except (AwsRequestError, TransientAwsError) as error:
+            if target.role_arn is None:
+                raise
+            # Same type (the state machine routes on it), naming the place that failed.
+            raise type(error)(f"{target.place} (role {target.role_arn}): {error}") from error
+        needed.update(scan.task_definitions)
+        described, cached = described + scan.described, cached + scan.cached
+    task_definitions.save(needed)
     with _timed(timings, "in_use_lists"):
         collect_in_use_lists(clients("s3"), config, builder, now)
     in_use = builder.build()
@@ -142,8 +155,8 @@ def scan_in_use(
             "in_use_images": in_use.image_count(),
             "sources": in_use.sources,
             "ignored": in_use.ignored,
-            "task_definitions_described": ecs_scan.described,
-            "task_definitions_cached": ecs_scan.cached,
+            "task_definitions_described": described,
+            "task_definitions_cached": cached,
         },
     )
     return RunContext(
@@ -160,6 +173,39 @@ def scan_in_use(
     )
 
 
+def _scan_place(
+    target: ScanTarget,
+    config: Config,
+    builder: InUseBuilder,
+    clients: Any,
+    task_definitions: TaskDefinitionCache,
+    timings: dict[str, float],
+    now: datetime,
+    execution_name: str,
+) -> EcsScan:
+    """Every AWS source of one account and region into `builder`."""
+    if target.role_arn is None:  # this account and region, with the function's own role
+        place_clients, place_builder, suffix = clients, builder, ""
+    else:
+        with _timed(timings, f"sts@{target.place}"):
+            place_clients = assume(clients("sts"), target, execution_name)
+        place_builder, suffix = PlaceBuilder(builder, target.place), f"@{target.place}"
+    with _timed(timings, f"ecs{suffix}"):
+        ecs_scan = collect_ecs_usage(place_clients("ecs"), config, place_builder, task_definitions)
+    with _timed(timings, f"lambda{suffix}"):
+        collect_lambda_usage(place_clients("lambda"), config, place_builder)
+    collect_other_sources(
+        config,
+        place_builder,
+        place_clients,
+        now,
+        timings,
+        suffix=suffix,
+        inspector=target.role_arn is None,  # Inspector reports on this registry only
+    )
+    return ecs_scan
+
+
 @contextmanager
 def _timed(timings: dict[str, float], source: str) -> Iterator[None]:
     start = time.perf_counter()
@@ -169,31 +215,35 @@ def _timed(timings: dict[str, float], source: str) -> Iterator[None]:
 
 def collect_other_sources(
     config: Config,
-    builder: InUseBuilder,
+    builder: InUseBuilder | PlaceBuilder,
     clients: Any,
     now: datetime,
     timings: dict[str, float] | None = None,
+    *,
+    suffix: str = "",
+    inspector: bool = True,
 ) -> None:
     """The sources beyond ecrm's (config `sources`): scheduled ECS tasks, Batch, App Runner,
-    Amazon Inspector."""
+    Amazon Inspector. `suffix` names the place in the timings (`@account/region`)."""
     timings = {} if timings is None else timings
     if config.sources.scheduled_tasks:
-        start = time.perf_counter()
-        ecs = clients("ecs")
-        scheduled = collect_scheduled_task_definitions(clients("events"), clients("scheduler"), ecs)
-        for arn, used_by in sorted(scheduled.items()):
-            for image in describe_task_definition_images(ecs, arn):
-                builder.add(image, used_by, "scheduled_tasks")
-        timings["scheduled_tasks"] = round(time.perf_counter() - start, 3)
+        with _timed(timings, f"scheduled_tasks{suffix}"):
+            ecs = clients("ecs")
+            scheduled = collect_scheduled_task_definitions(
+                clients("events"), clients("scheduler"), ecs
+            )
+            for arn, used_by in sorted(scheduled.items()):
+                for image in describe_task_definition_images(ecs, arn):
+                    builder.add(image, used_by, "scheduled_tasks")
     if config.sources.batch:
-        with _timed(timings, "batch"):
+        with _timed(timings, f"batch{suffix}"):
             collect_batch_usage(
                 clients("batch"), builder, keep_count=config.sources.batch_keep_count
             )
     if config.sources.app_runner:
-        with _timed(timings, "apprunner"):
+        with _timed(timings, f"apprunner{suffix}"):
             collect_app_runner_usage(clients("apprunner"), builder)
-    if config.sources.inspector:
+    if config.sources.inspector and inspector:
         within = parse_duration(config.sources.inspector_in_use_within)
         with _timed(timings, "inspector"):
             collect_inspector_usage(clients("inspector2"), builder, now, within)

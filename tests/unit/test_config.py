@@ -793,3 +793,73 @@ def test_extensions_include_artifacts_and_archived_expires() -> None:
     message = repo_error("{name: a, expires: 1d, include_artifacts: 1, archived_expires: 3x}")
     assert "repositories[0].include_artifacts: must be true or false" in message
     assert "repositories[0].archived_expires: invalid duration '3x'" in message
+
+
+# ---------------------------------------------------------------------------------------------
+# accounts: other accounts and regions (our extension)
+# ---------------------------------------------------------------------------------------------
+
+MEMBER_ROLE = "arn:aws:iam::210987654321:role/ecr-sweeper-scanner"
+
+
+def test_accounts_give_one_scan_target_per_role_and_region_after_this_one() -> None:
+    config = cfg(
+        MINIMAL
+        + f"""
+accounts:
+  - role_arn: {MEMBER_ROLE}
+    external_id: sweeper-7f3a
+    regions: [eu-west-1, us-east-1]
+  - role_arn: arn:aws-cn:iam::123456789012:role/scanner
+"""
+    )
+    targets = config.scan_targets("123456789012", "ap-northeast-1")
+    assert [(t.account_id, t.region, t.role_arn, t.external_id) for t in targets] == [
+        ("123456789012", "ap-northeast-1", None, None),
+        ("210987654321", "eu-west-1", MEMBER_ROLE, "sweeper-7f3a"),
+        ("210987654321", "us-east-1", MEMBER_ROLE, "sweeper-7f3a"),
+        # no regions: the sweeper's own region
+        ("123456789012", "ap-northeast-1", "arn:aws-cn:iam::123456789012:role/scanner", None),
+    ]
+    assert targets[1].place == "210987654321/eu-west-1"
+    # The run's config snapshot round-trips.
+    assert Config.model_validate(config.model_dump(mode="json")) == config
+
+
+def test_without_accounts_the_scan_reads_this_account_and_region_only() -> None:
+    targets = cfg(MINIMAL).scan_targets("123456789012", "eu-west-1")
+    assert [(t.account_id, t.region, t.role_arn) for t in targets] == [
+        ("123456789012", "eu-west-1", None)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ("{}", "accounts[0].role_arn: required"),
+        ("{role_arn: arn:aws:iam::2109:role/x}", "accounts[0].role_arn: must be an IAM role ARN"),
+        ("{role_arn: 5}", "accounts[0].role_arn: must be a string"),
+        (f"{{role_arn: {MEMBER_ROLE}, externalid: x}}", "did you mean 'external_id'?"),
+        (f"{{role_arn: {MEMBER_ROLE}, external_id: 12345}}", "put it in quotes"),
+        (f"{{role_arn: {MEMBER_ROLE}, external_id: 'a b'}}", "accounts[0].external_id: must be"),
+        (f"{{role_arn: {MEMBER_ROLE}, regions: eu-west-1}}", "must be a list of region names"),
+        (f"{{role_arn: {MEMBER_ROLE}, regions: [Tokyo]}}", "'Tokyo' is not a region name"),
+        (f"{{role_arn: {MEMBER_ROLE}, regions: [eu-west-1, eu-west-1]}}", "lists a region twice"),
+        ("just-a-role", "accounts[0]: must be a mapping with role_arn"),
+    ],
+)
+def test_accounts_errors_name_what_is_wrong(entry: str, problem: str) -> None:
+    assert problem in error_of(MINIMAL + f"accounts:\n  - {entry}\n")
+
+
+def test_the_same_role_twice_is_refused() -> None:
+    message = error_of(
+        MINIMAL + f"accounts:\n  - {{role_arn: {MEMBER_ROLE}}}\n  - {{role_arn: {MEMBER_ROLE}}}\n"
+    )
+    assert "accounts[1].role_arn: the same role as accounts[0]" in message
+
+
+def test_accounts_must_be_a_list() -> None:
+    assert "accounts: must be a list" in error_of(
+        MINIMAL + f"accounts: {{role_arn: {MEMBER_ROLE}}}\n"
+    )

@@ -38,7 +38,7 @@ KEYS = [
 ]
 ROOT_MESSAGES = ("the file is empty", "the top level must be a mapping")
 LOCATION = re.compile(
-    r"^(?:clusters|task_definitions|lambda_functions|repositories|external_commands)"
+    r"^(?:clusters|task_definitions|lambda_functions|repositories|external_commands|accounts)"
     r"(?:\[\d+\](?:\.[a-z_]+(?:\[\d+\])?)?)?: \S"
 )
 

@@ -51,6 +51,7 @@ ALL_OPTIONS = {
     "LogExecutionData": "true",
     "RepositoryArnPattern": f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/team-a/*",
     "InUseListObjectArnPattern": "arn:aws:s3:::k8s-scans/in-use/*",
+    "ScannerRoleArnPattern": "arn:aws:iam::*:role/ecr-sweeper-scanner",
     "PermissionsBoundaryArn": f"arn:aws:iam::{ACCOUNT}:policy/boundary",
     "RunBucketKmsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/run-bucket",
     "NotificationKmsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/topic",
@@ -428,6 +429,8 @@ def expected_actions(owner: str, scenario: str) -> set[str]:
     extra = (
         RUN_BUCKET_KEY_ACTIONS[owner] if SCENARIOS[scenario].get("RunBucketKmsKeyArn") else set()
     )
+    if owner == "InUseScanFunction" and SCENARIOS[scenario].get("ScannerRoleArnPattern"):
+        extra = extra | {"sts:AssumeRole"}  # config `accounts`: the named roles only
     return EXPECTED_ACTIONS[owner] | extra
 
 
@@ -946,3 +949,30 @@ def test_samconfig_environments() -> None:
     assert config["prod"]["deploy"]["parameters"]["confirm_changeset"] is True
     assert "DryRun=true" in config["dev"]["deploy"]["parameters"]["parameter_overrides"]
     assert "DryRun=false" in config["prod"]["deploy"]["parameters"]["parameter_overrides"]
+
+
+def test_the_scan_may_assume_only_the_roles_the_stack_names() -> None:
+    for scenario, pattern in (("defaults", None), ("all-options", "ScannerRoleArnPattern")):
+        cfn = deployed(scenario)
+        found = [
+            (name, statement)
+            for name, role in roles(cfn).items()
+            for statement in statements(role)
+            if "sts:AssumeRole" in as_list(statement["Action"])
+        ]
+        if pattern is None:
+            assert found == []
+            continue
+        assert [name for name, _ in found] == ["InUseScanFunctionRole"]
+        statement = found[0][1]
+        assert as_list(statement["Action"]) == ["sts:AssumeRole"]
+        assert as_list(statement["Resource"]) in (
+            [{"Ref": pattern}],
+            [ALL_OPTIONS[pattern]],
+        )
+
+
+def test_the_scan_role_is_an_output_for_scanner_roles_to_trust(sam: dict[str, Any]) -> None:
+    assert sam["Outputs"]["InUseScanRoleArn"]["Value"] == {
+        "Fn::GetAtt": ["InUseScanFunctionRole", "Arn"]
+    }

@@ -96,6 +96,7 @@ def run_workflow(tmp_path: Path) -> RunFn:
             name = result["execution_arn"].rsplit(":", 1)[-1]
             result["report"] = _optional_json(emulator, name, "report.json")
             result["report_md"] = _optional_text(emulator, name, "report.md")
+            result["in_use"] = _optional_json(emulator, name, "in-use.json")
             result["results"] = {
                 repo["name"]: _optional_json(emulator, name, f"results/{repo['name']}.json")
                 for repo in data["repositories"]

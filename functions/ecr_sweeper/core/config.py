@@ -24,7 +24,9 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from fractions import Fraction
 from typing import Any, Literal
@@ -53,6 +55,8 @@ __all__ = [
     "Config",
     "KeepCountMatcher",
     "RepositoryRule",
+    "ScanAccount",
+    "ScanTarget",
     "load_config",
     "load_config_file",
     "parse_duration",
@@ -359,6 +363,73 @@ class InUseList(BaseModel):
         return parse_duration(self.max_age)
 
 
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
+_EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+
+
+class ScanAccount(BaseModel):
+    """Our extension: a role the scan assumes (in another account, or in this one for
+    other regions), and the regions whose workloads it reads there."""
+
+    model_config = _MODEL_CONFIG
+
+    role_arn: StrictStr
+    external_id: StrictStr | None = None
+    # Empty: the sweeper's own region.
+    regions: list[StrictStr] = Field(default_factory=list)
+
+    @field_validator("role_arn")
+    @classmethod
+    def _check_role_arn(cls, value: str) -> str:
+        if not _ROLE_ARN.match(value):
+            raise ValueError(
+                "must be an IAM role ARN like arn:aws:iam::210987654321:role/ecr-sweeper-scanner"
+                f", got {_short_repr(value)}"
+            )
+        return value
+
+    @field_validator("external_id")
+    @classmethod
+    def _check_external_id(cls, value: str | None) -> str | None:
+        if value is not None and not _EXTERNAL_ID.match(value):
+            raise ValueError(
+                "must be 2 to 1224 characters of letters, digits and +=,.@:/- (what STS accepts)"
+            )
+        return value
+
+    @field_validator("regions")
+    @classmethod
+    def _check_regions(cls, value: list[str]) -> list[str]:
+        for region in value:
+            if not _REGION.match(region):
+                raise ValueError(f"{_short_repr(region)} is not a region name like eu-west-1")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a region twice")
+        return value
+
+    @property
+    def account_id(self) -> str:
+        match = _ROLE_ARN.match(self.role_arn)
+        assert match is not None  # checked by the validator
+        return match.group(1)
+
+
+@dataclass(frozen=True)
+class ScanTarget:
+    """One place whose workloads the scan reads: an account and a region, and the role to
+    assume there (None: the sweeper's own role, in its own account and region)."""
+
+    account_id: str
+    region: str
+    role_arn: str | None = None
+    external_id: str | None = None
+
+    @property
+    def place(self) -> str:
+        return f"{self.account_id}/{self.region}"
+
+
 class Sources(BaseModel):
     """Our extension: the sources of "in use" beyond ecrm's, each scanned unless turned off
     (a source not scanned is a use not seen)."""
@@ -424,6 +495,19 @@ class Config(BaseModel):
     # Lists of images in use that other tools write to S3 (see InUseList).
     in_use_lists: list[InUseList] = Field(default_factory=list)
     sources: Sources = Field(default_factory=Sources)
+    # Roles to assume, and regions to read, for images used in other accounts and regions.
+    accounts: list[ScanAccount] = Field(default_factory=list)
+
+    def scan_targets(self, account_id: str, region: str) -> list[ScanTarget]:
+        """Every place the scan reads: this account and region first, then each
+        (role, region) of `accounts`. The in-use set is the union over all of them."""
+        targets = [ScanTarget(account_id, region)]
+        for entry in self.accounts:
+            for target_region in entry.regions or [region]:
+                targets.append(
+                    ScanTarget(entry.account_id, target_region, entry.role_arn, entry.external_id)
+                )
+        return targets
 
     def protects_tag(self, tag: str) -> bool:
         return any(wildcard_match(p, tag) for p in self.protect_tag_patterns)
@@ -549,7 +633,8 @@ _SOURCES_KEYS = (
     "inspector",
     "inspector_in_use_within",
 )
-_EXTENSION_KEYS = ("safety", "protect_tag_patterns", "in_use_lists", "sources")
+_EXTENSION_KEYS = ("safety", "protect_tag_patterns", "in_use_lists", "sources", "accounts")
+_ACCOUNT_KEYS = ("role_arn", "external_id", "regions")
 
 _IN_USE_LIST_HINT = (
     "run the command where it can run (for example `ecrm scan -o FILE`) and give its "
@@ -644,6 +729,8 @@ class _Checker:
                 clean[key] = self.check_in_use_lists(value)
             elif key == "sources":
                 clean[key] = self.check_sources(value)
+            elif key == "accounts":
+                clean[key] = self.check_accounts(value)
             else:
                 hint = _suggest(key, TOP_LEVEL_KEYS)
                 extra = (
@@ -857,6 +944,70 @@ class _Checker:
             if isinstance(max_age, str):
                 self.check_value(f"{where}.max_age", lambda m=max_age: _check_expires(m))
             clean.append({k: v for k, v in entry.items() if k in ("uri", "max_age")})
+        return clean
+
+    def check_accounts(self, value: Any) -> list[dict[str, Any]]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.add("accounts", f"must be a list of {{role_arn, ...}}, got {_describe(value)}")
+            return []
+        clean: list[dict[str, Any]] = []
+        seen: dict[str, int] = {}
+        for i, entry in enumerate(value):
+            where = f"accounts[{i}]"
+            if not isinstance(entry, dict):
+                self.add(where, f"must be a mapping with role_arn, got {_describe(entry)}")
+                continue
+            for key in entry:
+                if key not in _ACCOUNT_KEYS:
+                    shown = _short_repr(key) if isinstance(key, str) else _describe(key)
+                    hint = _suggest(key, _ACCOUNT_KEYS)
+                    extra = f"; did you mean '{hint}'?" if hint else ""
+                    self.add(
+                        where, f"unknown key {shown} (allowed: {', '.join(_ACCOUNT_KEYS)}){extra}"
+                    )
+            role_arn = entry.get("role_arn")
+            if role_arn is None:
+                self.add(f"{where}.role_arn", "required (the role the scan assumes there)")
+            elif not isinstance(role_arn, str):
+                self.add(f"{where}.role_arn", f"must be a string, got {_describe(role_arn)}")
+            else:
+                self.check_value(
+                    f"{where}.role_arn", lambda r=role_arn: ScanAccount._check_role_arn(r)
+                )
+                if role_arn in seen:
+                    self.add(
+                        f"{where}.role_arn",
+                        f"the same role as accounts[{seen[role_arn]}]; "
+                        "list its regions in one entry",
+                    )
+                seen.setdefault(role_arn, i)
+            external_id = entry.get("external_id")
+            if external_id is not None:
+                if not isinstance(external_id, str):
+                    quote = " (put it in quotes)" if isinstance(external_id, int | float) else ""
+                    self.add(
+                        f"{where}.external_id",
+                        f"must be a string, got {_describe(external_id)}{quote}",
+                    )
+                else:
+                    self.check_value(
+                        f"{where}.external_id",
+                        lambda x=external_id: ScanAccount._check_external_id(x),
+                    )
+            regions = entry.get("regions")
+            if regions is not None:
+                if not isinstance(regions, list) or not all(isinstance(r, str) for r in regions):
+                    self.add(
+                        f"{where}.regions",
+                        f"must be a list of region names, got {_describe(regions)}",
+                    )
+                else:
+                    self.check_value(
+                        f"{where}.regions", lambda r=regions: ScanAccount._check_regions(r)
+                    )
+            clean.append({k: v for k, v in entry.items() if k in _ACCOUNT_KEYS and v is not None})
         return clean
 
     def check_patterns(self, where: str, patterns: Any) -> list[Any]:

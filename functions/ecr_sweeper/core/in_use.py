@@ -130,3 +130,20 @@ class InUseBuilder:
             ignored={k: self._ignored[k] for k in sorted(self._ignored)},
             sources={k: self._sources[k] for k in sorted(self._sources)},
         )
+
+
+class PlaceBuilder:
+    """The builder, for the sources of another account or region (config `accounts`):
+    each user names the place it runs in, and each source is counted per place."""
+
+    def __init__(self, builder: InUseBuilder, place: str) -> None:
+        self._builder = builder
+        self.place = place
+
+    def add(self, uri: str, used_by: str, source: str) -> None:
+        self._builder.add(uri, f"{self.place} {used_by}", f"{source}@{self.place}")
+
+    def add_digest(self, repository: str, digest: str, used_by: str, source: str) -> None:
+        self._builder.add_digest(
+            repository, digest, f"{self.place} {used_by}", f"{source}@{self.place}"
+        )
