@@ -39,7 +39,9 @@ from ecr_sweeper.errors import RepositoriesFailed, SweeperError
 from ecr_sweeper.events import RunContext
 from ecr_sweeper.run_store import RunStore, repository_file
 
-READ_ONLY_PREFIXES = ("Describe", "List", "Get", "BatchGet")
+# AssumeRole changes nothing: it gives the scan credentials to read another account
+# (config `accounts`), whose clients are made read-only too.
+READ_ONLY_PREFIXES = ("Describe", "List", "Get", "BatchGet", "AssumeRole")
 PLAN_NAME = "plan"  # the execution name of a local run (its report carries it)
 LOCAL_BUCKET = "local"  # the name the steps see for the in-memory run bucket
 WORKFLOW_LOGGER = "ecr-sweeper"  # the steps' Powertools logger
@@ -210,6 +212,7 @@ class LocalRun:
             now=self.now,
             max_concurrency=1,
             clients=self.clients,
+            wrap_member_client=read_only,
         )
         return self.run
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
@@ -98,6 +98,7 @@ def scan_in_use(
     now: datetime,
     max_concurrency: int,
     clients: Any,
+    wrap_member_client: Callable[[Any], Any] | None = None,
 ) -> RunContext:
     """Step 1. Fails (and so fails the run) on a bad config or any unreadable source."""
     config = load_config_file(config_path)  # first: a bad config stops the run here
@@ -126,7 +127,15 @@ def scan_in_use(
     for target in config.scan_targets(account_id, region):
         try:
             scan = _scan_place(
-                target, config, builder, clients, task_definitions, timings, now, execution_name
+                target,
+                config,
+                builder,
+                clients,
+                task_definitions,
+                timings,
+                now,
+                execution_name,
+                wrap_member_client,
             )
         except (AwsRequestError, TransientAwsError) as error:
             if target.role_arn is None:
@@ -182,13 +191,14 @@ def _scan_place(
     timings: dict[str, float],
     now: datetime,
     execution_name: str,
+    wrap_member_client: Callable[[Any], Any] | None,
 ) -> EcsScan:
     """Every AWS source of one account and region into `builder`."""
     if target.role_arn is None:  # this account and region, with the function's own role
         place_clients, place_builder, suffix = clients, builder, ""
     else:
         with _timed(timings, f"sts@{target.place}"):
-            place_clients = assume(clients("sts"), target, execution_name)
+            place_clients = assume(clients("sts"), target, execution_name, wrap_member_client)
         place_builder, suffix = PlaceBuilder(builder, target.place), f"@{target.place}"
     with _timed(timings, f"ecs{suffix}"):
         ecs_scan = collect_ecs_usage(place_clients("ecs"), config, place_builder, task_definitions)

@@ -603,3 +603,38 @@ def test_run_refuses_input_that_is_not_json() -> None:
     result = cli("run", "--input", "{dry_run: true}")
     assert result.exit_code == 2
     assert "not JSON" in result.stderr
+
+
+def test_scan_reads_other_accounts_with_read_only_clients(tmp_path: Path) -> None:
+    from ecr_sweeper.adapters.accounts import assume
+    from ecr_sweeper.core.config import ScanTarget
+    from ecr_sweeper.local import ReadOnlyViolation, read_only
+
+    member, region = "210987654321", "eu-west-1"
+    role = f"arn:aws:iam::{member}:role/ecr-sweeper-scanner"
+    config = tmp_path / "ecrm.yaml"
+    config.write_text(
+        CONFIG.read_text() + f"accounts:\n  - {{role_arn: {role}, regions: [{region}]}}\n"
+    )
+    data = json.loads(BLOG.read_text())
+    used_there = f"{REGISTRY}/example-app:used-in-{member}"
+    data["accounts"] = [
+        {
+            "account_id": member,
+            "region": region,
+            "ecs": {
+                "task_definitions": [
+                    {"family": "example-api", "revision": 1, "images": [used_there]}
+                ]
+            },
+        }
+    ]
+    with Emulator(inventory_from_dict(data), config_file=config):
+        result = cli("scan", "--config", str(config))
+        clients = assume(
+            boto3.client("sts"), ScanTarget(member, region, role), "plan", wrap=read_only
+        )
+        with pytest.raises(ReadOnlyViolation, match="ecs:CreateCluster"):
+            clients("ecs").create_cluster(clusterName="not-allowed")
+    assert result.exit_code == 0, result.stderr
+    assert used_there in json.loads(result.stdout)

@@ -27,11 +27,17 @@ def session_name(execution_name: str) -> str:
     return f"ecr-sweeper-{cleaned}"[:64]
 
 
-def assume(sts: Any, target: ScanTarget, execution_name: str) -> Clients:
+def assume(
+    sts: Any,
+    target: ScanTarget,
+    execution_name: str,
+    wrap: Callable[[Any], Any] | None = None,
+) -> Clients:
     """Assume the target's role; return a factory of clients in its account and region.
 
     Any refusal (AccessDenied, a wrong external id, a region STS has not enabled) raises
     AwsRequestError: a place that cannot be read fails the scan, and so the run.
+    `wrap` is applied to each client made (the CLI makes them refuse writes).
     """
     assert target.role_arn is not None
     request: dict[str, Any] = {
@@ -59,6 +65,8 @@ def assume(sts: Any, target: ScanTarget, execution_name: str) -> Clients:
         with lock:
             if service not in made:
                 made[service] = session.client(service, config=RETRY_CONFIG)
+                if wrap is not None:
+                    made[service] = wrap(made[service])
             return made[service]
 
     return clients
