@@ -17,43 +17,23 @@ import json
 import re
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 from samtranslator.yaml_helper import yaml_parse
-from test_template import RESOURCE_STAR_OK, ROOT, TEMPLATE, as_list
+from test_template import EXPECTED_ACTIONS as IN_ACCOUNT_ACTIONS
+from test_template import RESOURCE_STAR_OK, ROOT, TEMPLATE, as_list, run_cfn_lint
 
 SCANNER_ROLE = ROOT / "scanner-role.yaml"
 
 # The services the in-use scan reads in a member account (not ECR: the sweeper's own).
 SCANNED_SERVICES = {"ecs", "lambda", "events", "scheduler", "batch", "apprunner"}
 
+# What the scan calls in a member account: its own role's actions for those services.
 EXPECTED_ACTIONS = {
-    "ecs:ListClusters",
-    "ecs:ListServices",
-    "ecs:DescribeServices",
-    "ecs:ListTasks",
-    "ecs:DescribeTasks",
-    "ecs:ListTaskDefinitionFamilies",
-    "ecs:ListTaskDefinitions",
-    "ecs:DescribeTaskDefinition",
-    "lambda:ListFunctions",
-    "lambda:ListVersionsByFunction",
-    "lambda:ListAliases",
-    "lambda:GetFunction",
-    "events:ListEventBuses",
-    "events:ListRules",
-    "events:ListTargetsByRule",
-    "scheduler:ListSchedules",
-    "scheduler:GetSchedule",
-    "batch:DescribeJobDefinitions",
-    "batch:DescribeJobQueues",
-    "batch:ListJobs",
-    "batch:DescribeJobs",
-    "apprunner:ListServices",
-    "apprunner:DescribeService",
+    action
+    for action in IN_ACCOUNT_ACTIONS["InUseScanFunction"]
+    if action.split(":")[0] in SCANNED_SERVICES
 }
 
 SWEEPER_ACCOUNT = "123456789012"
@@ -299,17 +279,7 @@ def test_external_id_pattern(template: dict[str, Any], value: str, ok: bool) -> 
 
 
 def test_cfn_lint_is_clean() -> None:
-    cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    executable = str(cfn_lint) if cfn_lint.exists() else shutil.which("cfn-lint")
-    assert executable, "cfn-lint (requirements-dev.txt) is not installed"
-    result = subprocess.run(
-        [executable, "--", str(SCANNER_ROLE)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_cfn_lint(SCANNER_ROLE)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

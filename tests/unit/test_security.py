@@ -17,9 +17,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import subprocess
-import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from importlib import metadata
@@ -38,6 +35,7 @@ from test_template import (
     deployed,
     role_id,
     roles,
+    run_cfn_lint,
     translated,
 )
 
@@ -230,17 +228,7 @@ def test_every_cfn_lint_ignore_gives_its_reason() -> None:
 
 
 def test_cfn_lint_with_the_serverless_rules_is_clean() -> None:
-    cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    executable = str(cfn_lint) if cfn_lint.exists() else shutil.which("cfn-lint")
-    assert executable, "cfn-lint (requirements-dev.txt) is not installed"
-    result = subprocess.run(
-        [executable, "--append-rules", "cfn_lint_serverless.rules", "--", str(TEMPLATE)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_cfn_lint(TEMPLATE, "--append-rules", "cfn_lint_serverless.rules")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -976,3 +976,18 @@ def test_the_scan_role_is_an_output_for_scanner_roles_to_trust(sam: dict[str, An
     assert sam["Outputs"]["InUseScanRoleArn"]["Value"] == {
         "Fn::GetAtt": ["InUseScanFunctionRole", "Arn"]
     }
+
+
+def run_cfn_lint(template: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """cfn-lint (requirements-dev.txt) on `template`, from the test's own virtualenv."""
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    executable = str(cfn_lint) if cfn_lint.exists() else shutil.which("cfn-lint")
+    assert executable, "cfn-lint (requirements-dev.txt) is not installed"
+    return subprocess.run(
+        [executable, *options, "--", str(template)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )

@@ -25,7 +25,7 @@ import difflib
 import math
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from fractions import Fraction
@@ -917,18 +917,26 @@ class _Checker:
                 clean[key] = setting
         return clean
 
-    def check_in_use_lists(self, value: Any) -> list[dict[str, Any]]:
+    def mappings(
+        self, section: str, value: Any, fields: str
+    ) -> Iterator[tuple[str, dict[Any, Any]]]:
+        """(location, entry) for each mapping of the list `value`; the rest are reported."""
         if value is None:
-            return []
+            return
         if not isinstance(value, list):
-            self.add("in_use_lists", f"must be a list of {{uri, max_age}}, got {_describe(value)}")
-            return []
-        clean: list[dict[str, Any]] = []
+            self.add(section, f"must be a list of {{{fields}}}, got {_describe(value)}")
+            return
         for i, entry in enumerate(value):
-            where = f"in_use_lists[{i}]"
-            if not isinstance(entry, dict):
-                self.add(where, f"must be a mapping with uri and max_age, got {_describe(entry)}")
-                continue
+            if isinstance(entry, dict):
+                yield f"{section}[{i}]", entry
+            else:
+                self.add(
+                    f"{section}[{i}]", f"must be a mapping with {fields}, got {_describe(entry)}"
+                )
+
+    def check_in_use_lists(self, value: Any) -> list[dict[str, Any]]:
+        clean: list[dict[str, Any]] = []
+        for where, entry in self.mappings("in_use_lists", value, "uri, max_age"):
             for key in entry:
                 if key not in ("uri", "max_age"):
                     shown = _short_repr(key) if isinstance(key, str) else _describe(key)
@@ -947,18 +955,9 @@ class _Checker:
         return clean
 
     def check_accounts(self, value: Any) -> list[dict[str, Any]]:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.add("accounts", f"must be a list of {{role_arn, ...}}, got {_describe(value)}")
-            return []
         clean: list[dict[str, Any]] = []
-        seen: dict[str, int] = {}
-        for i, entry in enumerate(value):
-            where = f"accounts[{i}]"
-            if not isinstance(entry, dict):
-                self.add(where, f"must be a mapping with role_arn, got {_describe(entry)}")
-                continue
+        seen: dict[str, str] = {}
+        for where, entry in self.mappings("accounts", value, "role_arn, external_id, regions"):
             for key in entry:
                 if key not in _ACCOUNT_KEYS:
                     shown = _short_repr(key) if isinstance(key, str) else _describe(key)
@@ -979,10 +978,9 @@ class _Checker:
                 if role_arn in seen:
                     self.add(
                         f"{where}.role_arn",
-                        f"the same role as accounts[{seen[role_arn]}]; "
-                        "list its regions in one entry",
+                        f"the same role as {seen[role_arn]}; list its regions in one entry",
                     )
-                seen.setdefault(role_arn, i)
+                seen.setdefault(role_arn, where)
             external_id = entry.get("external_id")
             if external_id is not None:
                 if not isinstance(external_id, str):
