@@ -804,41 +804,23 @@ class _Checker:
             if isinstance(expires, int | float) and not isinstance(expires, bool):
                 expires = str(expires)  # `expires: 30`: report the missing unit
                 clean["expires"] = expires
-            if isinstance(expires, str):
-                self.check_value(f"{where}.expires", lambda: _check_expires(expires))
-            else:
-                self.add(
-                    f"{where}.expires",
-                    f"must be a duration like '30days', got {_describe(expires)}",
-                )
+            self.check_duration(f"{where}.expires", expires, "30days")
         if "include_artifacts" in clean and not isinstance(clean["include_artifacts"], bool):
             self.add(
                 f"{where}.include_artifacts",
                 f"must be true or false, got {_describe(clean['include_artifacts'])}",
             )
         if "keep_pulled_within" in clean:
-            window = clean["keep_pulled_within"]
-            if isinstance(window, str):
-                self.check_value(f"{where}.keep_pulled_within", lambda: _check_expires(window))
-            else:
-                self.add(
-                    f"{where}.keep_pulled_within",
-                    f"must be a duration like '30days', got {_describe(window)}",
-                )
+            self.check_duration(
+                f"{where}.keep_pulled_within", clean["keep_pulled_within"], "30days"
+            )
         if "action" in clean and clean["action"] not in ("delete", "archive"):
             self.add(
                 f"{where}.action",
                 f"must be 'delete' or 'archive', got {_describe(clean['action'])}",
             )
         if "archived_expires" in clean:
-            archived = clean["archived_expires"]
-            if isinstance(archived, str):
-                self.check_value(f"{where}.archived_expires", lambda: _check_expires(archived))
-            else:
-                self.add(
-                    f"{where}.archived_expires",
-                    f"must be a duration like '180days', got {_describe(archived)}",
-                )
+            self.check_duration(f"{where}.archived_expires", clean["archived_expires"], "180days")
         if "keep_tag_patterns" in clean:
             patterns = clean["keep_tag_patterns"]
             if not isinstance(patterns, list):
@@ -906,10 +888,7 @@ class _Checker:
                 self.check_count(where, setting)
                 clean[key] = setting
             elif key == "inspector_in_use_within":
-                if isinstance(setting, str):
-                    self.check_value(where, lambda s=setting: _check_expires(s))
-                else:
-                    self.add(where, f"must be a duration like '14d', got {_describe(setting)}")
+                self.check_duration(where, setting, "14d")
                 clean[key] = setting
             elif not isinstance(setting, bool):
                 self.add(where, f"must be true or false, got {_describe(setting)}")
@@ -1033,6 +1012,12 @@ class _Checker:
             self.add(where, f"must be an integer >= 0, got {_describe(value)}")
         elif value < 0:
             self.add(where, f"must be >= 0, got {_describe(value)}")
+
+    def check_duration(self, where: str, value: Any, example: str) -> None:
+        if isinstance(value, str):
+            self.check_value(where, lambda: _check_expires(value))
+        else:
+            self.add(where, f"must be a duration like '{example}', got {_describe(value)}")
 
     def check_value(self, where: str, check: Callable[[], object]) -> None:
         try:
