@@ -162,6 +162,14 @@ config_option = click.option(
     type=click.Path(),
     help="The ecrm.yaml to use.",
 )
+output_option = click.option(
+    "-o",
+    "--output",
+    default="-",
+    show_default=True,
+    type=click.Path(allow_dash=True),
+    help="File to write (`-`: stdout).",
+)
 
 
 def _progress(label: str) -> Callable[[list[str]], Iterator[str]]:
@@ -240,14 +248,7 @@ def plan(
 
 
 @main.command()
-@click.option(
-    "-o",
-    "--output",
-    default="-",
-    show_default=True,
-    type=click.Path(allow_dash=True),
-    help="File to write (`-`: stdout).",
-)
+@output_option
 @config_option
 @click.pass_context
 @aws_errors
@@ -272,14 +273,7 @@ def scan(ctx: click.Context, output: str, config_path: str) -> None:
 
 
 @main.command()
-@click.option(
-    "-o",
-    "--output",
-    default="-",
-    show_default=True,
-    type=click.Path(allow_dash=True),
-    help="File to write (`-`: stdout).",
-)
+@output_option
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
 @click.pass_context
 @aws_errors
