@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -340,10 +340,8 @@ def test_plan_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert "no AWS region" in result.stderr
 
 
-def test_plan_region_option(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+def test_plan_region_option(fake_credentials: Callable[[str], None]) -> None:
+    fake_credentials("us-east-1")
     with mock_aws():
         boto3.client("ecr", region_name="eu-west-1").create_repository(repositoryName="example-x")
         there = cli("--region", "eu-west-1", "plan", "--config", str(CONFIG))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -32,12 +33,8 @@ def uri(repository: str, tag: str) -> str:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("MOTO_ACCOUNT_ID", raising=False)
+def aws(fake_credentials: Callable[[str], None]) -> Any:
+    fake_credentials(REGION)
     more_sources.install()  # before any session: botocore copies its handlers into each
     with mock_aws():
         yield boto3.Session(region_name=REGION)

@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -40,11 +41,8 @@ def counted(client: Any) -> Counter[str]:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+def aws(fake_credentials: Callable[[str], None]) -> Any:
+    fake_credentials(REGION)
     paging.install()  # AWS's page sizes, which moto does not apply by itself
     with mock_aws():
         s3 = boto3.client("s3", region_name=REGION)
