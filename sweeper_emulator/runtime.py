@@ -18,6 +18,7 @@ import time
 import traceback
 import tracemalloc
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,36 @@ _ENV_OVERRIDES: dict[str, str] = {}
 _MEASURE: dict[str, Any] = {"memory": False, "only": None}
 # The CloudWatch EMF metrics the handlers printed: {"function", "metrics", "dimensions"}.
 METRICS: list[dict[str, Any]] = []
+
+
+class _ThreadStdout:
+    """sys.stdout while a handler runs: what the handler's thread prints (its EMF
+    metrics) goes to `captured`; what any other thread prints goes where it went before.
+    contextlib.redirect_stdout would take the whole process's output, so a command
+    printing while the workflow runs (`ecr-sweeper run`) would lose lines to it."""
+
+    def __init__(self, through: Any, captured: io.StringIO) -> None:
+        self._through = through
+        self._captured = captured
+        self._thread = threading.get_ident()
+
+    def write(self, text: str) -> int:
+        if threading.get_ident() == self._thread:
+            return self._captured.write(text)
+        return int(self._through.write(text) or 0)
+
+    def __getattr__(self, name: str) -> Any:  # flush, encoding, isatty, ...: the stream's
+        return getattr(self._through, name)
+
+
+@contextlib.contextmanager
+def _own_stdout(captured: io.StringIO) -> Iterator[None]:
+    through = sys.stdout
+    sys.stdout = _ThreadStdout(through, captured)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout = through
 
 
 def _collect_emf(function: str, printed: str) -> None:
@@ -196,7 +227,7 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
             handler = getattr(importlib.import_module(module_name), function_name)
             printed = io.StringIO()
             try:
-                with contextlib.redirect_stdout(printed):
+                with _own_stdout(printed):
                     result = handler(payload, _Context(fn))
             finally:
                 _collect_emf(fn.logical_id, printed.getvalue())
