@@ -32,7 +32,6 @@ from ecr_sweeper import clock
 from ecr_sweeper.adapters.aws import RETRY_CONFIG
 from ecr_sweeper.core.config import Config, load_config, load_config_file
 from ecr_sweeper.core.report import (
-    NO_RESULT,
     Report,
     RepositoryResult,
     render_summary_line,
@@ -51,7 +50,7 @@ from ecr_sweeper.local import (
     scan_in_use,
     workflow_logs,
 )
-from ecr_sweeper.run_store import RunStore, repository_file
+from ecr_sweeper.run_store import RunStore
 
 DEFAULT_CONFIG = "config/ecrm.yaml"
 DEFAULT_STACK = "ecr-sweeper"
@@ -435,20 +434,12 @@ def run(
         _stderr(f"\nstopped following; the execution goes on: {arn}")
         sys.exit(130)
     status = description["status"]
-    # A last look. The report, once written, names every repository: their results are
-    # read by name, not only as a listing finds them (the emulated S3 can miss a key
-    # listed while other threads write to the bucket).
-    report = store.get_model("report.json", Report) if store.exists("report.json") else None
-    named = {
-        repository_file("results", line.repository)
-        for line in (report.repositories if report else [])
-        if line.status != NO_RESULT
-    }
-    for key in sorted((set(store.list_names("results/")) | named) - seen):
+    # A last look: the emulated S3 lists keys while other threads write them.
+    for key in sorted(set(store.list_names("results/")) - seen):
         click.echo(_result_line(store.get_model(key, RepositoryResult)))
-    if report is not None:
+    if store.exists("report.json"):
         click.echo("")
-        click.echo(_report_text(report))
+        click.echo(_report_text(store.get_model("report.json", Report)))
     _stderr(f"execution {name}: {status}")
     if status != "SUCCEEDED":
         _stderr(f"error: {description.get('error', '')}\ncause: {description.get('cause', '')}")

@@ -36,9 +36,6 @@ class ImageAction(BaseModel):
     detail: str = ""
 
 
-NO_RESULT = "failed: no result"  # a repository line whose sweep wrote no result
-
-
 class RepositoryResult(BaseModel):
     """What the deleter did for one repository (runs/<name>/results/<repo>.json)."""
 
@@ -101,7 +98,7 @@ def build_report(
         result = results.get(name)
         if result is None:
             failed.append(name)
-            lines.append(RepositoryLine(repository=name, status=NO_RESULT))
+            lines.append(RepositoryLine(repository=name, status="failed: no result"))
             continue
         if result.status == "failed":  # "held" is a safety cap doing its job, not a failure
             failed.append(name)
