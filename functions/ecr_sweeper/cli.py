@@ -434,9 +434,6 @@ def run(
         _stderr(f"\nstopped following; the execution goes on: {arn}")
         sys.exit(130)
     status = description["status"]
-    # A last look: the emulated S3 lists keys while other threads write them.
-    for key in sorted(set(store.list_names("results/")) - seen):
-        click.echo(_result_line(store.get_model(key, RepositoryResult)))
     if store.exists("report.json"):
         click.echo("")
         click.echo(_report_text(store.get_model("report.json", Report)))
