@@ -1,4 +1,5 @@
-"""python -m sweeper_emulator run --inventory FILE [--config FILE] [--input JSON] [--result FILE]"""
+"""python -m sweeper_emulator run --inventory FILE [--config FILE] [--input JSON]
+[--result FILE] [--from-build DIR]"""
 
 from __future__ import annotations
 
@@ -40,6 +41,13 @@ def main() -> None:
     metavar="KEY=VALUE",
     help="Override a template parameter (repeatable).",
 )
+@click.option(
+    "--from-build",
+    "build_dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="A `sam build` output folder: run each function from its artifact, in a process "
+    "of its own (the artifact mode; `make artifact` builds one for this machine).",
+)
 @click.option("--verbose", is_flag=True, help="Show the handlers' logs.")
 def run(
     inventory_path: str,
@@ -47,6 +55,7 @@ def run(
     execution_input: str | None,
     result_path: str | None,
     parameters: tuple[str, ...],
+    build_dir: str | None,
     verbose: bool,
 ) -> None:
     """Deploy the stack on moto, load the inventory, run one execution. Exit 0 iff SUCCEEDED."""
@@ -60,6 +69,7 @@ def run(
         config_file=Path(config_path) if config_path else None,
         parameters=overrides,
         verbose=verbose,
+        from_build=Path(build_dir) if build_dir else None,
     ) as emulator:
         result = emulator.run(execution_input)
         report = _report_text(emulator, result)

@@ -14,19 +14,20 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.retries import bucket
 from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
 from moto.stepfunctions.parser.asl.eval.event import event_manager
 
 from sweeper_emulator import (
+    artifact_mode,
     ecr_model,
     faults,
     inspector,
     interpreter,
     more_sources,
     paging,
+    retry_waits,
     runtime,
     sources,
 )
@@ -98,44 +99,19 @@ def _add_event(
     return _original_add_event(self, context, event_type, event_details, *args, **kwargs)
 
 
-class _ScaledTime:
-    """`time` for the modules that wait between retries, with waits scaled down.
-
-    Retry waits (botocore's backoff, the state machine's Retry intervals) are real
-    seconds; an emulated run compresses them so that a test of ten retries does not
-    take minutes. The number and order of attempts are unchanged.
-    """
-
-    def __init__(self, scale: float) -> None:
-        self.scale = scale
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds * self.scale)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(time, name)
-
-
 def _scale_retry_waits(scale: float) -> None:
-    import botocore.endpoint
+    """botocore's waits and the state machine's Retry intervals, compressed alike."""
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
-    scaled = _ScaledTime(scale)
-    botocore.endpoint.time = scaled
-    retrier_decl.time = scaled
-    # The adaptive retry mode's client-side rate limiter refills on its own clock:
-    # run that clock faster by the same factor, and shorten its waits to match.
-    epoch = time.time()
-    bucket.Clock.current_time = lambda self: epoch + (time.time() - epoch) / scale
-    if not hasattr(bucket.TokenBucket, "_unscaled_sleep_amount"):
-        bucket.TokenBucket._unscaled_sleep_amount = bucket.TokenBucket._sleep_amount
-    bucket.TokenBucket._sleep_amount = lambda self, amount: (
-        bucket.TokenBucket._unscaled_sleep_amount(self, amount) * scale
-    )
+    retrier_decl.time = retry_waits.scale_botocore_waits(scale)
 
 
 def _install_everything(
-    inventory: Inventory, verbose: bool, measure_memory: bool, retry_wait_scale: float
+    inventory: Inventory,
+    verbose: bool,
+    measure_memory: bool,
+    retry_wait_scale: float,
+    processes: artifact_mode.FunctionProcesses | None,
 ) -> None:
     _scale_retry_waits(retry_wait_scale)
     event_manager.EventManager.add_event = _add_event
@@ -145,11 +121,14 @@ def _install_everything(
     faults.install()
     more_sources.install()
     inspector.install()
-    overrides = {} if verbose else {"POWERTOOLS_LOG_LEVEL": "WARNING"}
-    runtime.install(overrides, measure_memory=measure_memory)
+    runtime.install(_log_overrides(verbose), measure_memory=measure_memory, processes=processes)
     import ecr_sweeper.clock  # the handlers' package, importable once CodeUri is on sys.path
 
     ecr_sweeper.clock.utcnow = lambda: inventory.now
+
+
+def _log_overrides(verbose: bool) -> dict[str, str]:
+    return {} if verbose else {"POWERTOOLS_LOG_LEVEL": "WARNING"}
 
 
 @contextmanager
@@ -180,7 +159,11 @@ class Emulator:
         measure_memory: bool = False,
         retry_wait_scale: float = 0.01,
         root: Path = runtime.ROOT,
+        from_build: Path | None = None,
     ) -> None:
+        """`from_build`: a `sam build` output folder (its template.yaml and one folder a
+        function): the artifact mode, where each invocation runs the function's handler
+        from its artifact in a process of its own (see artifact_mode.py)."""
         self.inventory = inventory
         self._config_file = config_file
         self._parameters = parameters
@@ -188,6 +171,9 @@ class Emulator:
         self._measure_memory = measure_memory
         self._retry_wait_scale = retry_wait_scale
         self._root = root
+        self._from_build = Path(from_build) if from_build is not None else None
+        self._server: artifact_mode.EmulatorServer | None = None
+        self._processes: artifact_mode.FunctionProcesses | None = None
         self._mock = mock_aws(config=MOCK_CONFIG)
         self._saved_env: dict[str, str] = {}
         self._pending_changes: list[Any] = []
@@ -223,14 +209,29 @@ class Emulator:
             logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
         import sys
 
+        # The emulator renders reports with the product's code, from the source tree.
         sys.path.insert(0, str(self._root / "functions"))
+        if self._from_build is not None:
+            if not (self._from_build / "template.yaml").is_file():
+                raise ValueError(f"{self._from_build} is not a sam build output (no template.yaml)")
+            self._server = artifact_mode.EmulatorServer()
+            self._processes = artifact_mode.FunctionProcesses(
+                self._server.url,
+                now=self.inventory.now,
+                retry_wait_scale=self._retry_wait_scale,
+                env_overrides=_log_overrides(self._verbose),
+            )
         _install_everything(
-            self.inventory, self._verbose, self._measure_memory, self._retry_wait_scale
+            self.inventory,
+            self._verbose,
+            self._measure_memory,
+            self._retry_wait_scale,
+            self._processes,
         )
         self.stack = runtime.deploy(
             self.inventory.account_id,
             self.inventory.region,
-            root=self._root,
+            root=self._from_build or self._root,
             parameters=self._parameters,
             config_file=self._config_file,
         )
@@ -272,6 +273,11 @@ class Emulator:
 
     def __exit__(self, *exc: object) -> None:
         runtime.BEFORE_INVOKE.clear()
+        if self._processes is not None:
+            self._processes.close()
+            runtime.install(processes=None)
+        if self._server is not None:
+            self._server.stop()
         _scale_retry_waits(1.0)
         self._mock.stop()
         os.environ.clear()

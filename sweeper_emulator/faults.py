@@ -43,14 +43,16 @@ class CallLog:
             self._fired.clear()
             self._seen.clear()
 
-    def record(self, operation: str) -> Fault | None:
-        """Count one request; return the fault to answer it with, if any."""
+    def record(self, operation: str, function: str | None = None) -> Fault | None:
+        """Count one request of `function` (default: the one running in this process);
+        return the fault to answer it with, if any."""
+        function = function or CURRENT["function"]
         with self._lock:
             self.calls[operation] += 1
             for index, fault in enumerate(self.faults):
                 if fault.operation.lower() != operation.lower():
                     continue
-                if fault.function and fault.function != CURRENT["function"]:
+                if fault.function and fault.function != function:
                     continue
                 self._seen[index] += 1
                 if self._seen[index] <= fault.skip:
@@ -93,10 +95,10 @@ def _after_assume_role(parsed: Any = None, **kwargs: Any) -> None:
         _ASSUMED_KEYS.add(credentials["AccessKeyId"])
 
 
-def _refuse_untrusted(request: Any) -> Fault | None:
+def refuse_untrusted(body: bytes | str | None) -> Fault | None:
     """AccessDenied, as STS answers, for a role the inventory does not trust the caller
-    with, or for an external id that is missing or wrong."""
-    body = request.body or b""
+    with, or for an external id that is missing or wrong (`body`: AssumeRole's form)."""
+    body = body or b""
     fields = parse_qs(body.decode() if isinstance(body, bytes) else str(body))
     role_arn = (fields.get("RoleArn") or [""])[0]
     external_id = (fields.get("ExternalId") or [None])[0]
@@ -120,7 +122,7 @@ def _before_send(request: Any, event_name: str = "", **kwargs: Any) -> AWSRespon
         return None
     fault = CALLS.record(f"{parts[1]}:{parts[2]}")
     if fault is None and parts[1:] == ["sts", "AssumeRole"]:
-        fault = _refuse_untrusted(request)
+        fault = refuse_untrusted(request.body)
     if fault is None:
         return None
     if fault.crash:
@@ -129,19 +131,25 @@ def _before_send(request: Any, event_name: str = "", **kwargs: Any) -> AWSRespon
     # uses the first answer: point it nowhere so that moto does not also carry it out.
     original_url = request.url
     request.url = "https://fault-injected.invalid/"
+    status, headers, body = error_response(fault, parts[1])
+    return AWSResponse(original_url, status, headers, RawBody(body))
+
+
+def error_response(fault: Fault, service: str) -> tuple[int, dict[str, str], bytes]:
+    """The HTTP answer AWS gives for the fault's error: status, headers and body, in the
+    service's protocol."""
     status = fault.status or (
         500 if "Internal" in fault.error or "Unavailable" in fault.error else 400
     )
-    body = json.dumps({"__type": fault.error, "message": fault.message}).encode()
-    protocol = _PROTOCOLS.get(parts[1], "json")
-    headers = {"x-amzn-ErrorType": fault.error, "Content-Type": "application/x-amz-json-1.1"}
-    if protocol in ("query", "rest-xml", "ec2"):
+    if _PROTOCOLS.get(service, "json") in ("query", "rest-xml", "ec2"):
         body = (
             f"<ErrorResponse><Error><Code>{fault.error}</Code><Message>{fault.message}</Message>"
             f"</Error></ErrorResponse>"
         ).encode()
-        headers = {"Content-Type": "text/xml"}
-    return AWSResponse(original_url, status, headers, RawBody(body))
+        return status, {"Content-Type": "text/xml"}, body
+    body = json.dumps({"__type": fault.error, "message": fault.message}).encode()
+    headers = {"x-amzn-ErrorType": fault.error, "Content-Type": "application/x-amz-json-1.1"}
+    return status, headers, body
 
 
 # Services whose errors come back as XML; the rest of what the handlers call speak JSON.

@@ -39,7 +39,7 @@ def covered_image(
     }
 
 
-def _serve(request: Any, event_name: str = "", **kwargs: Any) -> AWSResponse | None:
+def serve(request: Any, event_name: str = "", **kwargs: Any) -> AWSResponse | None:
     if event_name != "before-send.inspector2.ListCoverage" or not botocore_stubber.enabled:
         return None
     from sweeper_emulator.faults import RawBody
@@ -65,6 +65,6 @@ def install() -> None:
         return
     positions = [i for i, item in enumerate(BUILTIN_HANDLERS) if item[1] is botocore_stubber]
     BUILTIN_HANDLERS.insert(
-        positions[0] if positions else len(BUILTIN_HANDLERS), ("before-send", _serve)
+        positions[0] if positions else len(BUILTIN_HANDLERS), ("before-send", serve)
     )
     _installed = True

@@ -497,7 +497,7 @@ def _error(url: str, code: str, message: str) -> AWSResponse:
     return _answer(url, 400, {"__type": code, "message": message})
 
 
-def _serve_app_runner(request: Any, event_name: str = "", **kwargs: Any) -> AWSResponse | None:
+def serve_app_runner(request: Any, event_name: str = "", **kwargs: Any) -> AWSResponse | None:
     # event_name is "before-send.apprunner.<Operation>"
     parts = event_name.split(".")
     if len(parts) != 3 or parts[1] != "apprunner" or not botocore_stubber.enabled:
@@ -558,7 +558,7 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        entry = ("before-send", _serve_app_runner)
+        entry = ("before-send", serve_app_runner)
         positions = [i for i, item in enumerate(BUILTIN_HANDLERS) if item[1] is botocore_stubber]
         BUILTIN_HANDLERS.insert(positions[0] if positions else len(BUILTIN_HANDLERS), entry)
         _installed = True

@@ -1,8 +1,10 @@
-"""Deploy template.yaml onto moto and run every Lambda invocation in-process.
+"""Deploy template.yaml onto moto and run every Lambda invocation.
 
 moto's Lambda would run code in Docker; `install()` replaces that with a call of
-the real handler, in this process, with the function's environment from the
-template, against the same mocked account.
+the real handler, with the function's environment from the template, against the
+same mocked account: in this process (fast), or in artifact mode from the `sam build`
+output in a process of its own (see artifact_mode.py). `deploy()` reads the template
+of the source tree, or the one `sam build` wrote next to the artifacts.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class DeployedFunction:
     environment: dict[str, str]
     memory_mb: int
     timeout_s: int
+    runtime: str = "python3.13"
     invocations: int = 0
     peak_memory_bytes: int = 0
     seconds: float = 0.0  # time spent in the handler, all invocations
@@ -79,6 +82,8 @@ _REGISTRY: dict[str, DeployedFunction] = {}
 _LOCK = threading.RLock()  # handlers run one at a time: they share os.environ
 _ENV_OVERRIDES: dict[str, str] = {}
 _MEASURE: dict[str, Any] = {"memory": False, "only": None}
+# Artifact mode: the FunctionProcesses that run each invocation (None: in this process).
+_PROCESSES: list[Any] = [None]
 # The CloudWatch EMF metrics the handlers printed: {"function", "metrics", "dimensions"}.
 METRICS: list[dict[str, Any]] = []
 
@@ -183,88 +188,101 @@ def _handler_session(region: str) -> boto3.Session:
     return _SESSIONS[region]
 
 
-def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+def _error_payload(error: dict[str, Any]) -> tuple[str, bool, str]:
+    return json.dumps(error), True, ""
+
+
+def _invoke(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+    """moto's Lambda invocation, replaced: the deployed function's handler runs, in this
+    process or (artifact mode) from the built artifact in a process of its own."""
     fn = _REGISTRY.get(self.function_name)
     if fn is None:
-        return (
-            json.dumps(
-                {
-                    "errorType": "ResourceNotFound",
-                    "errorMessage": f"{self.function_name} is not an emulated function",
-                }
-            ),
-            True,
-            "",
+        return _error_payload(
+            {
+                "errorType": "ResourceNotFound",
+                "errorMessage": f"{self.function_name} is not an emulated function",
+            }
         )
     payload = json.loads(event) if isinstance(event, str | bytes) else (event or {})
-    module_name, function_name = fn.handler.rsplit(".", 1)
     for hook in BEFORE_INVOKE:
         hook(fn)
     with _LOCK:
-        saved = dict(os.environ)
-        os.environ.update(fn.environment)
-        os.environ.update(_ENV_OVERRIDES)
-        os.environ.update(
-            {
-                "AWS_REGION": self.region,
-                "AWS_DEFAULT_REGION": self.region,
-                "AWS_LAMBDA_FUNCTION_NAME": fn.name,
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
-            }
-        )
-        saved_session = boto3.DEFAULT_SESSION
-        faults.CURRENT["function"] = fn.logical_id
-        boto3.DEFAULT_SESSION = _handler_session(self.region)
-        traced = _MEASURE["memory"] and (
-            _MEASURE["only"] is None or fn.logical_id in _MEASURE["only"]
-        )
-        if traced:
-            tracemalloc.start()
         started = time.perf_counter()
         try:
-            if str(fn.code_dir) not in sys.path:
-                sys.path.insert(0, str(fn.code_dir))
-            handler = getattr(importlib.import_module(module_name), function_name)
-            printed = io.StringIO()
-            try:
-                with _own_stdout(printed):
-                    result = handler(payload, _Context(fn))
-            finally:
-                _collect_emf(fn.logical_id, printed.getvalue())
-            return json.dumps(result), False, ""
-        except faults.EmulatedCrash as crash:
-            return (
-                json.dumps({"errorType": str(crash), "errorMessage": "emulated crash"}),
-                True,
-                "",
-            )
-        except Exception as error:  # the Lambda runtime turns any exception into this payload
-            return (
-                json.dumps(
-                    {
-                        "errorType": type(error).__name__,
-                        "errorMessage": str(error),
-                        "stackTrace": traceback.format_exception(error)[-5:],
-                    }
-                ),
-                True,
-                "",
-            )
+            processes = _PROCESSES[0]
+            if processes is None:
+                return _in_process(fn, self.region, payload)
+            answer = processes.invoke(fn, self.region, payload)
+            _collect_emf(fn.logical_id, answer["printed"])
+            fn.peak_memory_bytes = max(fn.peak_memory_bytes, answer["peak_memory_bytes"])
+            if "error" in answer:
+                return _error_payload(answer["error"])
+            return json.dumps(answer["result"]), False, ""
         finally:
-            if traced:
-                _, peak = tracemalloc.get_traced_memory()
-                tracemalloc.stop()
-                fn.peak_memory_bytes = max(fn.peak_memory_bytes, peak)
             fn.invocations += 1
             fn.seconds += time.perf_counter() - started
-            boto3.DEFAULT_SESSION = saved_session
-            faults.CURRENT["function"] = None
-            os.environ.clear()
-            os.environ.update(saved)
 
 
-def install(env_overrides: dict[str, str] | None = None, measure_memory: bool = False) -> None:
-    LambdaFunction._invoke_lambda = _invoke_in_process
+def _in_process(fn: DeployedFunction, region: str, payload: Any) -> tuple[str, bool, str]:
+    module_name, function_name = fn.handler.rsplit(".", 1)
+    saved = dict(os.environ)
+    os.environ.update(fn.environment)
+    os.environ.update(_ENV_OVERRIDES)
+    os.environ.update(
+        {
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            "AWS_LAMBDA_FUNCTION_NAME": fn.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
+        }
+    )
+    saved_session = boto3.DEFAULT_SESSION
+    faults.CURRENT["function"] = fn.logical_id
+    boto3.DEFAULT_SESSION = _handler_session(region)
+    traced = _MEASURE["memory"] and (_MEASURE["only"] is None or fn.logical_id in _MEASURE["only"])
+    if traced:
+        tracemalloc.start()
+    try:
+        if str(fn.code_dir) not in sys.path:
+            sys.path.insert(0, str(fn.code_dir))
+        handler = getattr(importlib.import_module(module_name), function_name)
+        printed = io.StringIO()
+        try:
+            with _own_stdout(printed):
+                result = handler(payload, _Context(fn))
+        finally:
+            _collect_emf(fn.logical_id, printed.getvalue())
+        return json.dumps(result), False, ""
+    except faults.EmulatedCrash as crash:
+        return _error_payload({"errorType": str(crash), "errorMessage": "emulated crash"})
+    except Exception as error:  # the Lambda runtime turns any exception into this payload
+        return _error_payload(
+            {
+                "errorType": type(error).__name__,
+                "errorMessage": str(error),
+                "stackTrace": traceback.format_exception(error)[-5:],
+            }
+        )
+    finally:
+        if traced:
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            fn.peak_memory_bytes = max(fn.peak_memory_bytes, peak)
+        boto3.DEFAULT_SESSION = saved_session
+        faults.CURRENT["function"] = None
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def install(
+    env_overrides: dict[str, str] | None = None,
+    measure_memory: bool = False,
+    processes: Any = None,
+) -> None:
+    """Run every invocation in this process, or, given `processes` (artifact mode's
+    FunctionProcesses), each in the function's own process."""
+    LambdaFunction._invoke_lambda = _invoke
+    _PROCESSES[0] = processes
     # A new emulated deployment starts with new containers: new sessions, new clients.
     _SESSIONS.clear()
     _MEASURE["memory"] = measure_memory
@@ -376,6 +394,7 @@ def deploy(
             environment=env,
             memory_mb=int(props.get("MemorySize", 128)),
             timeout_s=int(props.get("Timeout", 3)),
+            runtime=str(props.get("Runtime", "python3.13")),
         )
         stack.functions[name] = fn
         _REGISTRY[name] = fn
