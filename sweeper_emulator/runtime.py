@@ -26,7 +26,7 @@ from typing import Any
 import boto3
 from moto.awslambda.models import LambdaFunction
 
-from sweeper_emulator import express, faults
+from sweeper_emulator import express, faults, moto_asl
 from sweeper_emulator.template import (
     TemplateError,
     load_template,
@@ -384,6 +384,8 @@ def deploy(
         resolver,
     )
     stack.definition = definition
+    # What moto's parser refuses and AWS accepts, rewritten as moto takes it (moto_asl).
+    definition = moto_asl.for_moto(definition)
     # moto parses STANDARD children only: EXPRESS ones are checked, then run as STANDARD.
     definition, express_maps = express.as_standard(definition)
     stack.child_execution_type = "EXPRESS" if express_maps else "STANDARD"
