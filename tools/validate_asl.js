@@ -65,6 +65,9 @@ async function main(argv) {
   const results = [];
   for (const file of files) {
     const text = fs.readFileSync(file === "-" ? 0 : file, "utf8");
+    if (text.includes("${")) {
+      console.error(`${file}: \${...} placeholders left: fill in DefinitionSubstitutions first`);
+    }
     const uri = `file:///${encodeURIComponent(file === "-" ? "stdin.asl.json" : file)}`;
     const diagnostics = await runLanguageService(service, uri, text);
     results.push({
