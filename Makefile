@@ -1,5 +1,6 @@
 # ecr-sweeper: `make demo` runs the real workflow on the local emulator; `make test` runs every check.
-# Both create .venv and install what they need (pinned in requirements-dev.txt).
+# Both create .venv and install what they need (pinned in requirements-dev.txt); `make test`
+# also installs the ASL validators into node_modules (npm ci, pinned in package-lock.json).
 
 SHELL := /bin/bash
 # The Lambda runtime is python3.13: use it where the machine has it (pyenv: select a 3.13).
@@ -14,14 +15,16 @@ export SAM_CLI_TELEMETRY := 0
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
 CONFIG ?= config/ecrm.yaml
 INVENTORY ?= examples/blog-account.json
 
-.PHONY: help install demo test unit workflow lint validate sam-validate sam-build bench build clean
+.PHONY: help install demo test unit workflow lint validate sam-validate sam-build bench build clean \
+	node-modules
 
 help:
 	@echo "make demo      run the sweep on the bundled example account (dry run, then delete)"
-	@echo "make test      lint, unit, property and emulator tests, template checks"
+	@echo "make test      lint, unit, property and emulator tests, template and ASL checks"
 	@echo "make validate  check a config file (CONFIG=path, default config/ecrm.yaml)"
 	@echo "make bench     run the benchmarks and write docs/benchmarks.md"
 	@echo "make build     sam build (needs python3.13 and PyPI)"
@@ -34,7 +37,15 @@ $(STAMP): requirements-dev.txt functions/requirements.txt pyproject.toml constra
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+# The ASL validators that tests/unit/test_asl_validators.py runs (tools/validate_asl.js):
+# exact versions in package.json, everything else locked in package-lock.json.
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $(NPM_STAMP)
+
+node-modules: $(NPM_STAMP)
+
+install: $(STAMP) $(NPM_STAMP)
 
 demo: $(STAMP)
 	@echo "== Dry run (the default): what would be deleted =="
@@ -55,13 +66,13 @@ sam-validate: $(STAMP)
 	$(BIN)/sam validate --lint --template template.yaml
 	$(BIN)/cfn-lint -- scanner-role.yaml
 
-unit: $(STAMP)
+unit: $(STAMP) $(NPM_STAMP)
 	$(BIN)/python -m pytest tests/unit -q
 
 workflow: $(STAMP)
 	$(BIN)/python -m pytest tests/workflow -q
 
-test: $(STAMP) lint sam-validate sam-build checkov audit
+test: $(STAMP) $(NPM_STAMP) lint sam-validate sam-build checkov audit
 	$(BIN)/python -m pytest tests -q
 
 # sam build must work from a clean tree: the venv's python3.13 is on PATH for it.
@@ -77,7 +88,7 @@ build: $(STAMP)
 	$(BIN)/sam build --template template.yaml
 
 clean:
-	rm -rf $(VENV) .venv-tools .aws-sam .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-tools .aws-sam .pytest_cache .ruff_cache .hypothesis node_modules
 
 # ---------------------------------------------------------------- security checks
 # See docs/security.md. checkov and pip-audit run from their own virtualenv: checkov pins

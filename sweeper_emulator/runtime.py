@@ -28,8 +28,14 @@ from typing import Any
 import boto3
 from moto.awslambda.models import LambdaFunction
 
-from sweeper_emulator import express, faults
-from sweeper_emulator.template import Resolver, TemplateError, load_template
+from sweeper_emulator import express, faults, moto_asl
+from sweeper_emulator.template import (
+    TemplateError,
+    load_template,
+    parameter_values,
+    stack_resolver,
+    substitute_definition,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_ROLE_POLICY = json.dumps(
@@ -308,26 +314,10 @@ def deploy(
 ) -> Stack:
     """Create the template's bucket, topic, functions and state machine in the mocked account."""
     template = load_template(root / "template.yaml")
-    values = {
-        name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()
-    }
-    unknown = set(parameters or {}) - set(values)
-    if unknown:
-        raise TemplateError(f"unknown template parameters: {', '.join(sorted(unknown))}")
-    values.update(parameters or {})
-    resolver = Resolver(
-        parameters=values,
-        pseudo={
-            "AWS::Region": region,
-            "AWS::AccountId": account_id,
-            "AWS::Partition": "aws",
-            "AWS::StackName": stack_name,
-            "AWS::URLSuffix": "amazonaws.com",
-            "AWS::NoValue": "",
-        },
+    values = parameter_values(template, parameters)
+    resolver = stack_resolver(
+        template, values, region=region, account_id=account_id, stack=stack_name
     )
-    for name, expression in template.get("Conditions", {}).items():
-        resolver.conditions[name] = resolver.condition(expression)
     resources: dict[str, Any] = template["Resources"]
     stack = Stack(stack_name, account_id, region, values)
     session = boto3.Session(region_name=region)
@@ -407,13 +397,14 @@ def deploy(
         raise TemplateError("the emulator expects exactly one AWS::Serverless::StateMachine")
     ((logical, spec),) = machines.items()
     props = spec["Properties"]
-    definition = (root / props["DefinitionUri"]).read_text()
-    for key, value in props.get("DefinitionSubstitutions", {}).items():
-        definition = definition.replace("${" + key + "}", str(resolver.resolve(value)))
-    if "${" in definition:
-        start = definition.index("${")
-        raise TemplateError(f"unsubstituted placeholder {definition[start : start + 40]!r}")
+    definition = substitute_definition(
+        (root / props["DefinitionUri"]).read_text(),
+        props.get("DefinitionSubstitutions", {}),
+        resolver,
+    )
     stack.definition = definition
+    # What moto's parser refuses and AWS accepts, rewritten as moto takes it (moto_asl).
+    definition = moto_asl.for_moto(definition)
     # moto parses STANDARD children only: EXPRESS ones are checked, then run as STANDARD.
     definition, express_maps = express.as_standard(definition)
     stack.child_execution_type = "EXPRESS" if express_maps else "STANDARD"

@@ -115,3 +115,47 @@ class Resolver:
                 out.append(str(self._ref(name)))
             i = end + 1
         return "".join(out)
+
+
+def parameter_values(template: dict[str, Any], parameters: dict[str, str] | None) -> dict[str, str]:
+    """Every parameter's value: the given ones, the template's defaults for the rest."""
+    values = {
+        name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()
+    }
+    unknown = set(parameters or {}) - set(values)
+    if unknown:
+        raise TemplateError(f"unknown template parameters: {', '.join(sorted(unknown))}")
+    values.update(parameters or {})
+    return values
+
+
+def stack_resolver(
+    template: dict[str, Any], values: dict[str, str], *, region: str, account_id: str, stack: str
+) -> Resolver:
+    """A resolver for one stack of the template: its parameter values, pseudo parameters
+    and conditions (the resources' Ref and GetAtt values are added as they are created)."""
+    resolver = Resolver(
+        parameters=values,
+        pseudo={
+            "AWS::Region": region,
+            "AWS::AccountId": account_id,
+            "AWS::Partition": "aws",
+            "AWS::StackName": stack,
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NoValue": "",
+        },
+    )
+    for name, expression in template.get("Conditions", {}).items():
+        resolver.conditions[name] = resolver.condition(expression)
+    return resolver
+
+
+def substitute_definition(text: str, substitutions: dict[str, Any], resolver: Resolver) -> str:
+    """A state machine definition as CloudFormation hands it to Step Functions: each
+    `${Name}` of DefinitionSubstitutions replaced by its resolved value."""
+    for key, value in substitutions.items():
+        text = text.replace("${" + key + "}", str(resolver.resolve(value)))
+    if "${" in text:
+        start = text.index("${")
+        raise TemplateError(f"unsubstituted placeholder {text[start : start + 40]!r}")
+    return text
