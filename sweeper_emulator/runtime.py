@@ -26,7 +26,7 @@ from typing import Any
 import boto3
 from moto.awslambda.models import LambdaFunction
 
-from sweeper_emulator import express, faults
+from sweeper_emulator import express, faults, stack_record
 from sweeper_emulator.template import Resolver, TemplateError, load_template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +73,7 @@ class Stack:
     functions: dict[str, DeployedFunction] = field(default_factory=dict)  # by function name
     definition: str = ""
     child_execution_type: str = "STANDARD"  # the Distributed Map's children
+    outputs: dict[str, str] = field(default_factory=dict)  # the template's Outputs, resolved
 
 
 _REGISTRY: dict[str, DeployedFunction] = {}
@@ -404,4 +405,7 @@ def deploy(
         definition=definition,
         roleArn=role_arn,
     )["stateMachineArn"]
+    resolver.refs[logical] = stack.state_machine_arn
+    resolver.attributes[(logical, "Name")] = name
+    stack_record.record(session, stack, template, resolver)
     return stack
