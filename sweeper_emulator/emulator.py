@@ -262,6 +262,9 @@ class Emulator:
             )
             for i in self.inventory.inspector.images
         ]
+        # Armed now, and again by every run(): an execution another client starts (say the
+        # CLI under test) meets them too.
+        faults.CALLS.reset(self.inventory.faults)
         return self
 
     def _apply_changes(self, fn: runtime.DeployedFunction) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 import boto3
 from moto.awslambda.models import LambdaFunction
 
-from sweeper_emulator import express, faults, moto_asl
+from sweeper_emulator import express, faults, moto_asl, stack_record
 from sweeper_emulator.template import (
     TemplateError,
     load_template,
@@ -82,6 +82,7 @@ class Stack:
     functions: dict[str, DeployedFunction] = field(default_factory=dict)  # by function name
     definition: str = ""
     child_execution_type: str = "STANDARD"  # the Distributed Map's children
+    outputs: dict[str, str] = field(default_factory=dict)  # the template's Outputs, resolved
 
 
 _REGISTRY: dict[str, DeployedFunction] = {}
@@ -414,4 +415,7 @@ def deploy(
         definition=definition,
         roleArn=role_arn,
     )["stateMachineArn"]
+    resolver.refs[logical] = stack.state_machine_arn
+    resolver.attributes[(logical, "Name")] = name
+    stack_record.record(session, stack, template, resolver)
     return stack

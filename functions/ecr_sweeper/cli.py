@@ -5,10 +5,11 @@
     ecr-sweeper scan [-o FILE] [--config FILE]
     ecr-sweeper generate [-o FILE] [--force]
     ecr-sweeper run [--stack NAME] [--input JSON] [--no-follow]
+    ecr-sweeper smoke [--stack NAME]
     ecr-sweeper report [EXECUTION] [--stack NAME] [--format table|markdown|json]
 
 `plan`, `scan` and `generate` work locally against the account the AWS
-credentials point at, read only. `run` and `report` use the deployed stack.
+credentials point at, read only. `run`, `smoke` and `report` use the deployed stack.
 """
 
 from __future__ import annotations
@@ -32,8 +33,11 @@ from ecr_sweeper import clock
 from ecr_sweeper.adapters.aws import RETRY_CONFIG
 from ecr_sweeper.core.config import Config, load_config, load_config_file
 from ecr_sweeper.core.report import (
+    Links,
     Report,
     RepositoryResult,
+    console_link,
+    link_lines,
     render_summary_line,
     render_table,
 )
@@ -50,6 +54,7 @@ from ecr_sweeper.local import (
     scan_in_use,
     workflow_logs,
 )
+from ecr_sweeper.run_progress import ExecutionProgress, failure_in_words
 from ecr_sweeper.run_store import RunStore
 
 DEFAULT_CONFIG = "config/ecrm.yaml"
@@ -295,7 +300,7 @@ def generate(ctx: click.Context, output: str, force: bool) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# run, report: the deployed stack
+# run, smoke, report: the deployed stack
 # ---------------------------------------------------------------------------------------------
 
 stack_option = click.option(
@@ -346,9 +351,9 @@ def find_deployment(session: Any, stack: str) -> Deployment:
     return Deployment(stack, outputs["StateMachineArn"], outputs["RunBucketName"], session)
 
 
-def new_execution_name() -> str:
-    """`cli-<UTC time>-<random>`: sorts by start time, names the run's S3 prefix."""
-    return f"cli-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+def new_execution_name(prefix: str = "cli") -> str:
+    """`<prefix>-<UTC time>-<random>`: sorts by start time, names the run's S3 prefix."""
+    return f"{prefix}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
 def execution_name(execution: str) -> str:
@@ -369,6 +374,63 @@ def _report_text(report: Report) -> str:
     return f"{render_table(report)}\n\n{render_summary_line(report)}"
 
 
+poll_option = click.option(
+    "--poll-interval",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds between two looks at a running execution.",
+)
+
+
+def _start(deployment: Deployment, execution_input: str | None, prefix: str = "cli") -> str:
+    """Start the stack's state machine; its execution ARN."""
+    arguments = {
+        "stateMachineArn": deployment.state_machine_arn,
+        "name": new_execution_name(prefix),
+    }
+    if execution_input is not None:
+        arguments["input"] = execution_input
+    return str(deployment.client("stepfunctions").start_execution(**arguments)["executionArn"])
+
+
+def _follow(
+    deployment: Deployment, arn: str, poll_interval: float, look: Callable[[], None]
+) -> dict[str, Any]:
+    """Wait for the execution to end, calling `look` after each DescribeExecution; the
+    final description. Ctrl-C stops following (exit 130); the execution goes on."""
+    sfn = deployment.client("stepfunctions")
+    try:
+        while True:
+            description: dict[str, Any] = sfn.describe_execution(executionArn=arn)
+            # `look` comes after the status: once it is final, `look` sees everything.
+            look()
+            if description["status"] in TERMINAL:
+                return description
+            time.sleep(poll_interval)
+    except KeyboardInterrupt:
+        _stderr(f"\nstopped following; the execution goes on: {arn}")
+        sys.exit(130)
+
+
+def _print_report(store: RunStore) -> bool:
+    """The run's table and summary line, after a blank line; False if it has no report."""
+    if not store.exists("report.json"):
+        return False
+    click.echo("")
+    click.echo(_report_text(store.get_model("report.json", Report)))
+    return True
+
+
+def _exit_on_status(name: str, description: dict[str, Any]) -> None:
+    """Say how the execution ended; exit 1, with its error and cause, unless it SUCCEEDED."""
+    status = description["status"]
+    _stderr(f"execution {name}: {status}")
+    if status != "SUCCEEDED":
+        _stderr(failure_in_words(description.get("error"), description.get("cause")))
+        sys.exit(1)
+
+
 @main.command()
 @stack_option
 @click.option(
@@ -381,13 +443,7 @@ def _report_text(report: Report) -> str:
 @click.option(
     "--no-follow", is_flag=True, help="Print the execution ARN and return without waiting."
 )
-@click.option(
-    "--poll-interval",
-    default=5.0,
-    show_default=True,
-    type=click.FloatRange(min=0),
-    help="Seconds between two looks at a running execution.",
-)
+@poll_option
 @click.pass_context
 @aws_errors
 def run(
@@ -408,11 +464,7 @@ def run(
         except json.JSONDecodeError as error:
             raise click.BadParameter(f"not JSON: {error}", param_hint="--input") from error
     deployment = find_deployment(_session(ctx), stack)
-    sfn = deployment.client("stepfunctions")
-    arguments = {"stateMachineArn": deployment.state_machine_arn, "name": new_execution_name()}
-    if execution_input is not None:
-        arguments["input"] = execution_input
-    arn = sfn.start_execution(**arguments)["executionArn"]
+    arn = _start(deployment, execution_input)
     if no_follow:
         click.echo(arn)
         return
@@ -420,27 +472,56 @@ def run(
     _stderr(f"started {arn}")
     store = deployment.run_store(name)
     seen: set[str] = set()
-    try:
-        while True:
-            description = sfn.describe_execution(executionArn=arn)
-            # Listed after the status: once it is final, every result is there.
-            for key in sorted(set(store.list_names("results/")) - seen):
-                seen.add(key)
-                click.echo(_result_line(store.get_model(key, RepositoryResult)))
-            if description["status"] in TERMINAL:
-                break
-            time.sleep(poll_interval)
-    except KeyboardInterrupt:
-        _stderr(f"\nstopped following; the execution goes on: {arn}")
-        sys.exit(130)
-    status = description["status"]
-    if store.exists("report.json"):
-        click.echo("")
-        click.echo(_report_text(store.get_model("report.json", Report)))
-    _stderr(f"execution {name}: {status}")
-    if status != "SUCCEEDED":
-        _stderr(f"error: {description.get('error', '')}\ncause: {description.get('cause', '')}")
-        sys.exit(1)
+
+    def print_new_results() -> None:
+        for key in sorted(set(store.list_names("results/")) - seen):
+            seen.add(key)
+            click.echo(_result_line(store.get_model(key, RepositoryResult)))
+
+    description = _follow(deployment, arn, poll_interval, print_new_results)
+    _print_report(store)
+    _exit_on_status(name, description)
+
+
+@main.command()
+@stack_option
+@poll_option
+@click.pass_context
+@aws_errors
+def smoke(ctx: click.Context, stack: str, poll_interval: float) -> None:
+    """Check a deployed stack end to end with a dry run: nothing is deleted.
+
+    Finds the state machine in the stack's outputs, starts it with
+    {"dry_run": true} and follows it: each phase, and the repositories planned
+    and swept so far. Ends with the run's table, where its report is and the
+    console links. Exits 0 only if the run SUCCEEDED; otherwise prints its
+    error and cause and exits 1.
+    """
+    deployment = find_deployment(_session(ctx), stack)
+    arn = _start(deployment, json.dumps({"dry_run": True}), prefix="smoke")
+    name = execution_name(arn)
+    _stderr(f"started {arn} (dry run)")
+    progress = ExecutionProgress(deployment.client("stepfunctions"), arn)
+
+    def print_progress() -> None:
+        for line in progress.look():
+            _stderr(line)
+
+    description = _follow(deployment, arn, poll_interval, print_progress)
+    store = deployment.run_store(name)
+    has_report = _print_report(store)
+    region = arn.split(":")[3]
+    links = Links(
+        execution=console_link(region, arn),
+        plan_map_run=console_link(region, progress.map_runs.get("plan", "")),
+        sweep_map_run=console_link(region, progress.map_runs.get("sweep", "")),
+        report=f"s3://{deployment.bucket}/{store.key('report.md')}" if has_report else "",
+    )
+    click.echo("")
+    click.echo("\n".join(link_lines(links)))
+    if not has_report:
+        _stderr("no report: the run ended before its Summarize step wrote one")
+    _exit_on_status(name, description)
 
 
 def _latest_execution(deployment: Deployment) -> str:

@@ -474,12 +474,12 @@ def test_generate_refuses_an_account_without_repositories(tmp_path: Path) -> Non
 
 
 # ---------------------------------------------------------------------------------------------
-# run, report: the workflow deployed on the emulator, found through a CloudFormation stack
+# run, report: the workflow deployed on the emulator, found through its CloudFormation stack
 # ---------------------------------------------------------------------------------------------
 
 
 def make_stack(name: str, outputs: dict[str, str]) -> None:
-    """A stand-in for the deployed stack: only its outputs matter to the CLI."""
+    """Another stack than the emulator's: only its outputs matter to the CLI."""
     template = {
         "Resources": {"Placeholder": {"Type": "AWS::SQS::Queue"}},
         "Outputs": {key: {"Value": value} for key, value in outputs.items()},
@@ -489,16 +489,8 @@ def make_stack(name: str, outputs: dict[str, str]) -> None:
 
 @pytest.fixture
 def deployed() -> Iterator[Emulator]:
-    """The blog account with the stack deployed as `ecr-sweeper`."""
+    """The blog account with the stack deployed as `ecr-sweeper` (the emulator's stack name)."""
     with Emulator(load_inventory(BLOG), config_file=CONFIG) as emulator:
-        assert emulator.stack is not None
-        make_stack(
-            "ecr-sweeper",
-            {
-                "StateMachineArn": emulator.stack.state_machine_arn,
-                "RunBucketName": emulator.stack.bucket,
-            },
-        )
         yield emulator
 
 

@@ -269,6 +269,17 @@ class Links(BaseModel):
     report: str = ""
 
 
+def link_lines(links: Links) -> list[str]:
+    """One labelled line per link that is set."""
+    labelled = (
+        ("Execution", links.execution),
+        ("Map Run (plan)", links.plan_map_run),
+        ("Map Run (delete)", links.sweep_map_run),
+        ("Full report", links.report),
+    )
+    return [f"{label}: {link}" for label, link in labelled if link]
+
+
 def console_link(region: str, arn: str) -> str:
     """The Step Functions console page of an execution or a Map Run."""
     if not arn:
@@ -332,12 +343,5 @@ def render_notification(report: Report, links: Links) -> tuple[str, str]:
     held = [line.repository for line in report.repositories if line.status == "held"]
     if held:
         lines += [f"Held by a safety cap (nothing deleted): {', '.join(held)}", ""]
-    if links.execution:
-        lines.append(f"Execution: {links.execution}")
-    if links.plan_map_run:
-        lines.append(f"Map Run (plan): {links.plan_map_run}")
-    if links.sweep_map_run:
-        lines.append(f"Map Run (delete): {links.sweep_map_run}")
-    if links.report:
-        lines.append(f"Full report: {links.report}")
+    lines += link_lines(links)
     return subject, "\n".join(lines)
