@@ -20,6 +20,7 @@ CONFIG ?= config/ecrm.yaml
 INVENTORY ?= examples/blog-account.json
 
 .PHONY: help install demo test unit workflow lint validate sam-validate sam-build bench build clean \
+	artifact \
 	node-modules
 
 help:
@@ -28,6 +29,7 @@ help:
 	@echo "make validate  check a config file (CONFIG=path, default config/ecrm.yaml)"
 	@echo "make bench     run the benchmarks and write docs/benchmarks.md"
 	@echo "make build     sam build (needs python3.13 and PyPI)"
+	@echo "make artifact  sam build for this machine (what make demo and the tests run)"
 	@echo "make checkov   checkov on both templates; make audit: pip-audit on the locked dependencies"
 
 $(STAMP): requirements-dev.txt functions/requirements.txt pyproject.toml constraints.txt
@@ -47,13 +49,21 @@ node-modules: $(NPM_STAMP)
 
 install: $(STAMP) $(NPM_STAMP)
 
-demo: $(STAMP)
+# The demo runs what `sam build` ships: each function from its artifact (built for this
+# machine, into $(ARTIFACT)), in a process of its own (the emulator's artifact mode).
+ARTIFACT := .aws-sam/build-host
+
+artifact: $(STAMP)
+	$(BIN)/python -m sweeper_emulator build --build-dir $(ARTIFACT)
+
+demo: artifact
 	@echo "== Dry run (the default): what would be deleted =="
-	$(BIN)/python -m sweeper_emulator run --inventory $(INVENTORY) --config $(CONFIG)
+	$(BIN)/python -m sweeper_emulator run --inventory $(INVENTORY) --config $(CONFIG) \
+		--from-build $(ARTIFACT)
 	@echo
 	@echo "== Deleting run: {\"dry_run\": false} =="
 	$(BIN)/python -m sweeper_emulator run --inventory $(INVENTORY) --config $(CONFIG) \
-		--input '{"dry_run": false}'
+		--from-build $(ARTIFACT) --input '{"dry_run": false}'
 
 validate: $(STAMP)
 	$(BIN)/python -m ecr_sweeper.cli validate $(CONFIG)

@@ -79,6 +79,22 @@ def run(
     sys.exit(0 if result["status"] == "SUCCEEDED" else 1)
 
 
+@main.command()
+@click.option(
+    "--build-dir",
+    type=click.Path(file_okay=False),
+    help="Where to build (default .aws-sam/build-host).",
+)
+def build(build_dir: str | None) -> None:
+    """`sam build` for this machine's architecture: the folder `run --from-build` takes."""
+    from sweeper_emulator.build import build as sam_build
+
+    try:
+        click.echo(sam_build(build_dir=Path(build_dir) if build_dir else None))
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from error
+
+
 def _report_text(emulator: Emulator, result: dict) -> str:
     """The ecrm-style table from the run's own report, then what ECR now holds."""
     from ecr_sweeper.core.report import Report, render_summary_line, render_table

@@ -171,7 +171,7 @@ class Emulator:
         self._measure_memory = measure_memory
         self._retry_wait_scale = retry_wait_scale
         self._root = root
-        self._from_build = Path(from_build) if from_build is not None else None
+        self._from_build = Path(from_build).resolve() if from_build is not None else None
         self._server: artifact_mode.EmulatorServer | None = None
         self._processes: artifact_mode.FunctionProcesses | None = None
         self._mock = mock_aws(config=MOCK_CONFIG)

@@ -123,6 +123,18 @@ class _Context:
 def _load_handler() -> Any:
     task_root = os.environ["LAMBDA_TASK_ROOT"]
     sys.path.insert(0, task_root)
+    if importlib.util.find_spec("botocore") is not None:  # else it makes no AWS calls
+        _around_botocore()
+    module_name, function_name = os.environ["_HANDLER"].rsplit(".", 1)
+    handler = getattr(importlib.import_module(module_name), function_name)
+    if _SETTINGS["SWEEPER_EMULATOR_NOW"] and importlib.util.find_spec("ecr_sweeper"):
+        now = datetime.fromisoformat(_SETTINGS["SWEEPER_EMULATOR_NOW"])
+        importlib.import_module("ecr_sweeper.clock").utcnow = lambda: now
+    return handler
+
+
+def _around_botocore() -> None:
+    """Compressed retry waits, and each request labelled for the emulator's server."""
     if _SETTINGS["SWEEPER_EMULATOR_RETRY_WAITS"]:
         spec = importlib.util.spec_from_file_location(
             "_emulator_retry_waits", _SETTINGS["SWEEPER_EMULATOR_RETRY_WAITS"]
@@ -132,12 +144,6 @@ def _load_handler() -> Any:
         spec.loader.exec_module(waits)
         waits.scale_botocore_waits(float(_SETTINGS["SWEEPER_EMULATOR_RETRY_WAIT_SCALE"] or 1))
     _label_requests(_SETTINGS["SWEEPER_EMULATOR_FUNCTION"])
-    module_name, function_name = os.environ["_HANDLER"].rsplit(".", 1)
-    handler = getattr(importlib.import_module(module_name), function_name)
-    if _SETTINGS["SWEEPER_EMULATOR_NOW"]:
-        now = datetime.fromisoformat(_SETTINGS["SWEEPER_EMULATOR_NOW"])
-        importlib.import_module("ecr_sweeper.clock").utcnow = lambda: now
-    return handler
 
 
 def _error(error: BaseException) -> dict[str, Any]:

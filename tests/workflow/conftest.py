@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from sweeper_emulator.build import build
 from sweeper_emulator.emulator import Emulator
 from sweeper_emulator.inventory import inventory_from_dict
 
@@ -76,9 +77,25 @@ def inventory(repositories: dict[str, list[dict[str, Any]]], **sections: Any) ->
 RunFn = Callable[..., dict[str, Any]]
 
 
+@pytest.fixture(scope="session")
+def artifact() -> Path:
+    """The `sam build` output for this machine, for the artifact mode (built once)."""
+    return build()
+
+
+@pytest.fixture(params=["in-process", "artifact"])
+def mode(request: pytest.FixtureRequest) -> Path | None:
+    """Run a test in both modes: the handlers in this process, and each function from its
+    `sam build` artifact in a process of its own. The value is `run_workflow`'s from_build."""
+    if request.param == "in-process":
+        return None
+    return request.getfixturevalue("artifact")
+
+
 @pytest.fixture
 def run_workflow(tmp_path: Path) -> RunFn:
-    """run_workflow(inventory_dict, config=YAML text, input=JSON text or None) -> result."""
+    """run_workflow(inventory_dict, config=YAML text, input=JSON text or None,
+    from_build=a sam build folder for the artifact mode) -> result."""
 
     def _run(
         data: dict[str, Any],
@@ -86,11 +103,15 @@ def run_workflow(tmp_path: Path) -> RunFn:
         config: str = BASIC_CONFIG,
         execution_input: str | None = '{"dry_run": false}',
         parameters: dict[str, str] | None = None,
+        from_build: Path | None = None,
     ) -> dict[str, Any]:
         config_file = tmp_path / "ecrm.yaml"
         config_file.write_text(config)
         with Emulator(
-            inventory_from_dict(data), config_file=config_file, parameters=parameters
+            inventory_from_dict(data),
+            config_file=config_file,
+            parameters=parameters,
+            from_build=from_build,
         ) as emulator:
             result = emulator.run(execution_input)
             name = result["execution_arn"].rsplit(":", 1)[-1]

@@ -68,7 +68,7 @@ MEMBER_WORKLOADS = dict(
 )
 
 
-def test_an_image_used_only_in_a_member_account_in_another_region_survives(run_workflow):
+def test_an_image_used_only_in_a_member_account_in_another_region_survives(run_workflow, mode):
     data = _account(
         _member(**MEMBER_WORKLOADS),
         _member(
@@ -87,7 +87,7 @@ def test_an_image_used_only_in_a_member_account_in_another_region_survives(run_w
             },
         ),
     )
-    result = run_workflow(data, config=CONFIG)
+    result = run_workflow(data, config=CONFIG, from_build=mode)
 
     assert result["status"] == "SUCCEEDED", result
     assert deleted(result, "app") == {digest("unused")}
@@ -148,13 +148,13 @@ def test_a_wrong_external_id_is_refused_and_fails_the_run(run_workflow):
     _refused(result)
 
 
-def test_an_unreadable_member_region_fails_the_run(run_workflow):
+def test_an_unreadable_member_region_fails_the_run(run_workflow, mode):
     data = _account(_member(**MEMBER_WORKLOADS), _member("us-east-1"))
     # The role is assumed, but the region's ECS refuses it (an SCP, a disabled region).
     data["faults"] = [
         {"operation": "ecs:ListClusters", "error": "AccessDeniedException", "skip": 1}
     ]
-    result = run_workflow(data, config=CONFIG)
+    result = run_workflow(data, config=CONFIG, from_build=mode)
     assert result["status"] == "FAILED", result
     assert (
         f"{MEMBER}/{MEMBER_REGION} (role {ROLE}): ecs:list_clusters: AccessDenied"

@@ -53,6 +53,30 @@ def test_dry_run_then_delete_on_one_account():
         assert all(not r["deleted"] for r in again["repositories"].values())
 
 
+def test_the_artifact_and_the_in_process_handlers_do_the_same(artifact):
+    """The same runs with each function from its `sam build` artifact, in a process of
+    its own, and with the handlers in this process: the same digests deleted and the
+    same AWS calls, operation by operation, in both the dry and the deleting run."""
+    results = {}
+    for mode, from_build in (("in-process", None), ("artifact", artifact)):
+        with Emulator(
+            load_inventory(EXAMPLE), config_file=CONFIG, from_build=from_build
+        ) as emulator:
+            results[mode] = [emulator.run(), emulator.run('{"dry_run": false}')]
+    for dry, real in results.values():
+        assert dry["status"] == real["status"] == "SUCCEEDED"
+        for repository, expected in EXPECTED.items():
+            assert set(real["repositories"][repository]["deleted"]) == expected, repository
+    for index in (0, 1):
+        in_process, from_artifact = results["in-process"][index], results["artifact"][index]
+        assert from_artifact["repositories"] == in_process["repositories"]
+        assert from_artifact["api_calls"] == in_process["api_calls"]
+        assert from_artifact["api_calls"]["ecr:DescribeImages"] > 0
+        assert {m["function"] for m in from_artifact["metrics"]} == {
+            m["function"] for m in in_process["metrics"]
+        }
+
+
 def run_cli(*arguments: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "sweeper_emulator", "run", "--inventory", str(EXAMPLE), *arguments],
@@ -63,13 +87,35 @@ def run_cli(*arguments: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_cli_prints_the_table_and_exits_zero(tmp_path):
+def _readme_table() -> list[str]:
+    """The table the README's quick start says `make demo` prints."""
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split(" REPOSITORY ", 1)[1].split("```", 1)[0]
+    lines = [" ".join(("REPOSITORY " + block).splitlines()[0].split())]
+    lines += [" ".join(line.split()) for line in block.splitlines()[2:] if line.strip()]
+    return lines
+
+
+def test_the_demo_command_runs_the_artifact_and_prints_what_the_readme_says(tmp_path, artifact):
+    """What `make demo` runs: each function from its `sam build` artifact."""
+    makefile = (ROOT / "Makefile").read_text()
+    assert "--from-build $(ARTIFACT) --input '{\"dry_run\": false}'" in makefile
     result_file = tmp_path / "result.json"
     completed = run_cli(
-        "--config", str(CONFIG), "--input", '{"dry_run": false}', "--result", str(result_file)
+        "--config",
+        str(CONFIG),
+        "--input",
+        '{"dry_run": false}',
+        "--result",
+        str(result_file),
+        "--from-build",
+        str(artifact),
     )
     assert completed.returncode == 0, completed.stderr
     table = [" ".join(line.split()) for line in completed.stdout.splitlines()]
+    expected = _readme_table()
+    assert len(expected) == 3 and expected[0].startswith("REPOSITORY | TYPE")
+    assert all(line in table for line in expected), (expected, completed.stdout)
     assert "example-web | Image | 55 (924 MB) | -5 (84 MB) | 50 (840 MB)" in table
     assert "Deleted 5 images on example-web" in completed.stdout
     result = json.loads(result_file.read_text())

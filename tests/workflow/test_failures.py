@@ -38,11 +38,12 @@ def test_an_unreadable_source_deletes_nothing_and_notifies(run_workflow, operati
     assert "console.aws.amazon.com/states" in message
 
 
-def test_throttling_is_retried_and_the_run_succeeds(run_workflow):
+def test_throttling_is_retried_and_the_run_succeeds(run_workflow, mode):
     result = run_workflow(
         _data(
             faults=[{"operation": "ecs:ListServices", "error": "ThrottlingException", "times": 2}]
-        )
+        ),
+        from_build=mode,
     )
     assert result["status"] == "SUCCEEDED", result
     assert result["api_calls"]["ecs:ListServices"] == 3  # two throttled, then through

@@ -139,7 +139,7 @@ def test_max_deletions_exceeded_deletes_nothing_and_notifies(run_workflow):
     assert dry["status"] == "SUCCEEDED" and dry["output"]["images_deleted"] == 3
 
 
-def test_a_deleter_that_crashes_halfway_is_retried_and_finishes_the_job(run_workflow):
+def test_a_deleter_that_crashes_halfway_is_retried_and_finishes_the_job(run_workflow, mode):
     images = [image(f"x{i}", tags=[f"x{i}"]) for i in range(150)]  # two BatchDeleteImage calls
     data = inventory(
         {"app": images},
@@ -158,7 +158,7 @@ def test_a_deleter_that_crashes_halfway_is_retried_and_finishes_the_job(run_work
         "safety: {max_delete_ratio: 1.0}\n"
         "repositories: [{name: app, expires: 30d, keep_tag_patterns: []}]\n"
     )
-    result = run_workflow(data, config=config)
+    result = run_workflow(data, config=config, from_build=mode)
     assert result["status"] == "SUCCEEDED", result
     assert len(deleted(result, "app")) == 150
     app = result["results"]["app"]
