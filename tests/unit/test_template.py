@@ -863,7 +863,13 @@ def test_every_function_logs_to_its_own_group_with_retention(
 def test_function_globals(sam: dict[str, Any]) -> None:
     globals_ = sam["Globals"]["Function"]
     assert globals_["Runtime"] == "python3.13"
-    assert globals_["Architectures"] == ["arm64"]
+    # arm64 unless the deployer says otherwise (the tests build for their machine).
+    assert globals_["Architectures"] == [{"Ref": "Architecture"}]
+    architecture = sam["Parameters"]["Architecture"]
+    assert architecture["Default"] == "arm64"
+    assert architecture["AllowedValues"] == ["arm64", "x86_64"]
+    layer = sam["Resources"]["ConfigLayer"]["Properties"]
+    assert layer["CompatibleArchitectures"] == [{"Ref": "Architecture"}]
     assert globals_["Tracing"] == "Active"
     assert globals_["Environment"]["Variables"]["RUN_BUCKET"] == {"Ref": "RunBucket"}
     assert globals_["Environment"]["Variables"]["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
