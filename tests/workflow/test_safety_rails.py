@@ -7,7 +7,7 @@ def _old(*labels: str) -> list[dict]:
     return [image(label, tags=[label]) for label in labels]
 
 
-def test_an_image_pulled_between_the_scan_and_the_deleter_is_skipped(run_workflow):
+def test_an_image_pulled_between_the_scan_and_the_deleter_is_skipped(run_workflow, mode):
     data = inventory(
         {"app": _old("pulled", "tagged", "plain")},
         changes=[
@@ -25,7 +25,7 @@ def test_an_image_pulled_between_the_scan_and_the_deleter_is_skipped(run_workflo
             },
         ],
     )
-    result = run_workflow(data)
+    result = run_workflow(data, from_build=mode)
     assert result["status"] == "SUCCEEDED", result
     assert deleted(result, "app") == {digest("plain")}
     skipped = {s["digest"]: s["reason"] for s in result["results"]["app"]["skipped"]}

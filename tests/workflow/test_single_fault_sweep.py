@@ -1,0 +1,270 @@
+"""Every single fault, systematically.
+
+A representative deleting run (several repositories, an image index, a referrer, a
+deletion cap set at exactly what the run deletes, and a member account) is run once
+without faults, which lists every AWS and S3 call the functions make. Then the workflow
+is run again once per call, with that one call failing, in three ways:
+
+- permanent: the call is refused (AccessDenied);
+- crash: the function's runtime dies at that call;
+- throttle: the call is throttled past botocore's retries (8 attempts), then recovers.
+
+Whatever the fault, these must hold:
+1. nothing is deleted that the fault-free dry run would not delete;
+2. `max_deletions` is never exceeded;
+3. the run ends SUCCEEDED only if every repository finished (all it planned is gone);
+4. when the run wrote its report, the report's deletions per repository are exactly what
+   left ECR; when images left ECR, the run is reported (a report or a failure
+   notification).
+
+The small account runs in `make test`. A larger one (more repositories and images, two
+member regions) runs with `SWEEP_ACCOUNT=large python -m pytest
+tests/workflow/test_single_fault_sweep.py` (see docs/emulator.md). Random pairs of
+faults on the small account are a hypothesis test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ACCOUNT, digest, image, inventory, uri
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sweeper_emulator.emulator import Emulator
+from sweeper_emulator.inventory import inventory_from_dict
+
+INDEX = "application/vnd.oci.image.index.v1+json"
+SIGNATURE = "application/vnd.dev.cosign.artifact.sig.v1+json"
+MEMBER, MEMBER_REGION = "210987654321", "eu-west-1"
+ROLE = f"arn:aws:iam::{MEMBER}:role/ecr-sweeper-scanner"
+BOTOCORE_ATTEMPTS = 8  # adapters/aws.py RETRY_CONFIG
+
+
+def _repository(name: str, expired: int) -> list[dict[str, Any]]:
+    """`expired` old unused images, one image the home service runs, one the member
+    account runs, an old multi-arch index with its children, a signature of an old
+    image (an OCI referrer), and a young image."""
+    images = [image(f"{name}-old{i}", tags=[f"old{i}"]) for i in range(expired)]
+    images += [
+        image(f"{name}-home", tags=["home"]),
+        image(f"{name}-member", tags=["member"]),
+        image(
+            f"{name}-index",
+            tags=["multi"],
+            media_type=INDEX,
+            manifests=[digest(f"{name}-amd64"), digest(f"{name}-arm64")],
+        ),
+        image(f"{name}-amd64", age_days=400),
+        image(f"{name}-arm64", age_days=400),
+        image(
+            f"{name}-sig",
+            age_days=400,
+            artifact_media_type=SIGNATURE,
+            subject=digest(f"{name}-old0"),
+        ),
+        image(f"{name}-young", tags=["young"], age_days=1),
+    ]
+    return images
+
+
+def account(size: str) -> tuple[dict[str, Any], str]:
+    names, expired, regions = ["web", "api"], 2, [MEMBER_REGION]
+    if size == "large":
+        names, expired = ["web", "api", "jobs", "tools", "batch"], 120
+        regions = [MEMBER_REGION, "us-east-1"]
+    repositories = {name: _repository(name, expired) for name in names}
+    task_definitions = [
+        {"family": "svc", "revision": 1, "images": [uri(n, ":home") for n in names]}
+    ]
+    member_task_definitions = [
+        {"family": "member-svc", "revision": 1, "images": [uri(n, ":member") for n in names]}
+    ]
+    members = [
+        {
+            "account_id": MEMBER,
+            "region": region,
+            "external_id": "sweep",
+            "ecs": {
+                "clusters": [
+                    {
+                        "name": "member",
+                        "services": [
+                            {"name": "svc", "deployments": [{"task_definition": "member-svc:1"}]}
+                        ],
+                    }
+                ],
+                "task_definitions": member_task_definitions,
+            },
+        }
+        for region in regions
+    ]
+    data = inventory(
+        repositories,
+        ecs={
+            "clusters": [
+                {
+                    "name": "prod",
+                    "services": [{"name": "svc", "deployments": [{"task_definition": "svc:1"}]}],
+                }
+            ],
+            "task_definitions": task_definitions,
+        },
+        accounts=members,
+    )
+    # The index, its children and the old images and the signature go: the cap is
+    # exactly what the fault-free run deletes (set below, from the dry run).
+    config = f"""
+clusters: [{{name_pattern: "*"}}]
+task_definitions: [{{name_pattern: "*", keep_count: 1}}]
+lambda_functions: [{{name_pattern: "*", keep_count: 1}}]
+repositories: [{{name_pattern: "*", expires: 30d, keep_tag_patterns: []}}]
+accounts:
+  - role_arn: {ROLE}
+    external_id: sweep
+    regions: [{", ".join(regions)}]
+safety: {{max_delete_ratio: 1.0, max_deletions: MAX}}
+"""
+    return data, config
+
+
+def _run(
+    data: dict[str, Any], config: str, tmp: Path, faults: list[dict[str, Any]], dry: bool = False
+) -> dict[str, Any]:
+    config_file = tmp / "ecrm.yaml"
+    config_file.write_text(config)
+    with Emulator(inventory_from_dict({**data, "faults": faults}), config_file=config_file) as em:
+        result = em.run(json.dumps({"dry_run": dry}))
+        name = result["execution_arn"].rsplit(":", 1)[-1]
+        try:
+            result["report"] = json.loads(em.read_run_file(name, "report.json"))
+        except Exception:  # the run may have failed before writing it
+            result["report"] = None
+    return result
+
+
+def _gone(result: dict[str, Any]) -> dict[str, set[str]]:
+    return {r: set(v["deleted"]) for r, v in result["repositories"].items()}
+
+
+def _reported(report: dict[str, Any]) -> dict[str, int]:
+    """Images the report says left ECR, per repository (rows of every TYPE)."""
+    return {line["repository"]: line["deleted"] for line in report["repositories"]}
+
+
+class Baseline:
+    """The fault-free runs: what a dry run plans, and the calls a deleting run makes."""
+
+    def __init__(self, size: str, tmp: Path) -> None:
+        data, config = account(size)
+        dry = _run(data, config.replace("MAX", "100000"), tmp, [], dry=True)
+        assert dry["status"] == "SUCCEEDED", dry
+        self.cap = dry["output"]["images_deleted"]
+        assert self.cap > 0
+        self.data, self.config = data, config.replace("MAX", str(self.cap))
+        clean = _run(self.data, self.config, tmp, [])
+        assert clean["status"] == "SUCCEEDED", clean
+        self.planned = _gone(clean)
+        assert sum(len(d) for d in self.planned.values()) == self.cap
+        # The calls, one per occurrence: (operation, index among that operation's calls).
+        self.calls = [
+            (operation, index)
+            for operation, count in sorted(clean["api_calls"].items())
+            for index in range(count)
+        ]
+
+
+def fault(kind: str, operation: str, index: int) -> dict[str, Any]:
+    service = operation.split(":")[0]
+    if kind == "crash":
+        error = {"error": "Runtime.ExitError", "crash": True, "times": 1}
+    elif kind == "throttle":
+        error = {"error": "ThrottlingException", "times": BOTOCORE_ATTEMPTS}
+        if service == "s3":
+            error = {"error": "SlowDown", "status": 503, "times": BOTOCORE_ATTEMPTS}
+    else:
+        code = "AccessDenied" if service in ("s3", "sts") else "AccessDeniedException"
+        error = {"error": code, "status": 403 if service == "s3" else 400, "times": 1}
+    return {"operation": operation, "skip": index, **error}
+
+
+def violations(baseline: Baseline, result: dict[str, Any], label: str) -> Iterator[str]:
+    gone = _gone(result)
+    total = sum(len(d) for d in gone.values())
+    for repository, digests in gone.items():
+        extra = digests - baseline.planned.get(repository, set())
+        if extra:
+            yield f"{label}: deleted what the dry run keeps in {repository}: {sorted(extra)}"
+    if total > baseline.cap:
+        yield f"{label}: {total} deleted, over max_deletions {baseline.cap}"
+    if result["status"] == "SUCCEEDED" and gone != baseline.planned:
+        yield f"{label}: SUCCEEDED but not every repository finished"
+    report = result["report"]
+    if report is not None:
+        reported = _reported(report)
+        for repository, digests in gone.items():
+            if reported.get(repository, 0) != len(digests):
+                yield (
+                    f"{label}: report says {reported.get(repository, 0)} deleted in "
+                    f"{repository}, {len(digests)} left ECR"
+                )
+    elif total and not result["notifications"]:
+        yield f"{label}: {total} images left ECR and nothing reported it"
+
+
+SIZE = os.environ.get("SWEEP_ACCOUNT", "small")
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory: pytest.TempPathFactory) -> Baseline:
+    return Baseline(SIZE, tmp_path_factory.mktemp("baseline"))
+
+
+@pytest.mark.parametrize("kind", ["permanent", "crash", "throttle"])
+def test_every_single_fault_keeps_the_safety_properties(baseline, kind, tmp_path):
+    assert len(baseline.calls) > 20, baseline.calls  # the run under test makes many calls
+    found: list[str] = []
+    for operation, index in baseline.calls:
+        label = f"{kind} on {operation} #{index + 1}"
+        result = _run(baseline.data, baseline.config, tmp_path, [fault(kind, operation, index)])
+        found.extend(violations(baseline, result, label))
+    assert not found, "\n".join(found)
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_random_pairs_of_faults_keep_the_safety_properties(baseline, tmp_path, data):
+    picks = data.draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["permanent", "crash", "throttle"]),
+                st.sampled_from(baseline.calls),
+            ),
+            min_size=2,
+            max_size=2,
+            unique_by=lambda pick: pick[1],
+        )
+    )
+    faults = [fault(kind, operation, index) for kind, (operation, index) in picks]
+    result = _run(baseline.data, baseline.config, tmp_path, faults)
+    found = list(violations(baseline, result, f"faults {faults}"))
+    assert not found, "\n".join(found)
+
+
+def test_the_sweep_account_covers_what_the_issue_names(baseline):
+    operations = {operation for operation, _ in baseline.calls}
+    assert {"sts:AssumeRole", "ecr:BatchDeleteImage", "s3:PutObject"} <= operations
+    assert ACCOUNT in json.dumps(baseline.data)
+    planned = set().union(*baseline.planned.values())
+    assert digest("web-index") in planned and digest("web-amd64") in planned  # the index
+    assert digest("web-sig") in planned  # the referrer goes with its subject
+    assert digest("web-home") not in planned and digest("web-member") not in planned
