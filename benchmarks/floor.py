@@ -27,7 +27,10 @@ class Term:
 
 FORMULAS = {
     "ecr:DescribeRepositories": "⌈repositories in the account / 1,000⌉",
-    "ecr:ListTagsForResource": "1 per target repository (its protection tag)",
+    "ecr:ListTagsForResource": (
+        "1 per target repository (Collect: its protection tag) "
+        "+ 1 per repository with deletions (the deleter's last look reads it again)"
+    ),
     "ecr:DescribeImages": (
         "Σ per target repository ⌈images / 1,000⌉ (Collect) "
         "+ Σ ⌈deletions / 100⌉ (the deleter's last look, by digest)"
@@ -101,7 +104,7 @@ def floor(
     }
 
     terms["ecr:DescribeRepositories"] = pages(len(inventory["repositories"]), 1000)
-    terms["ecr:ListTagsForResource"] = len(targets)
+    terms["ecr:ListTagsForResource"] = len(targets) + sum(1 for n in targets if deletions[n])
     terms["ecr:DescribeImages"] = sum(pages(len(present[n]), 1000) for n in targets) + sum(
         ceil(deletions[n] / 100) for n in targets
     )

@@ -243,13 +243,27 @@ def statuses(account_id: str, region: str, repository: str) -> dict[str, str]:
 
 
 def apply_change(account_id: str, region: str, change: Any) -> None:
-    """Something that happens to an image while a run goes on (see Inventory.changes)."""
-    repo = ecr_models.ecr_backends[account_id][region].repositories[change.repository]
+    """Something that happens to an image or a repository while a run goes on (see
+    Inventory.changes)."""
+    backend = ecr_models.ecr_backends[account_id][region]
+    repo = backend.repositories[change.repository]
+    if change.repository_tags:
+        backend.tagger.tag_resource(
+            repo.arn, [{"Key": k, "Value": v} for k, v in change.repository_tags.items()]
+        )
+    if change.digest is None:
+        return
     image = repo._get_image(None, change.digest)
     if change.pulled_at is not None:
         image.last_recorded_pull_time = change.pulled_at
+    if change.pushed_at is not None:
+        image.image_pushed_at = change.pushed_at
     for tag in change.add_tags:
         image.update_tag(tag)
+    if change.status is not None:
+        image.image_status = change.status
+        if change.status != "ARCHIVED":
+            image.last_activated_at = CLOCK["now"]
 
 
 def install() -> None:

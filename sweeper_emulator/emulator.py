@@ -31,7 +31,7 @@ from sweeper_emulator import (
     runtime,
     sources,
 )
-from sweeper_emulator.inventory import Inventory
+from sweeper_emulator.inventory import Inventory, Rewrite
 
 MOCK_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -177,6 +177,7 @@ class Emulator:
         self._mock = mock_aws(config=MOCK_CONFIG)
         self._saved_env: dict[str, str] = {}
         self._pending_changes: list[Any] = []
+        self._execution_name = ""
         self.stack: runtime.Stack | None = None
 
     def __enter__(self) -> Emulator:
@@ -268,11 +269,30 @@ class Emulator:
         return self
 
     def _apply_changes(self, fn: runtime.DeployedFunction) -> None:
-        """Apply the inventory's `changes` due before this function, once per run."""
+        """Apply the inventory's `changes` and `rewrites` due before this function, once
+        per run."""
         due = [c for c in self._pending_changes if c.before == fn.logical_id]
         for change in due:
-            ecr_model.apply_change(self.inventory.account_id, self.inventory.region, change)
             self._pending_changes.remove(change)
+            if isinstance(change, Rewrite):
+                self._rewrite(change)
+            else:
+                ecr_model.apply_change(self.inventory.account_id, self.inventory.region, change)
+
+    def _rewrite(self, rewrite: Rewrite) -> None:
+        """Rewrite a file of the running execution, as a principal other than its step."""
+        assert self.stack is not None
+        s3 = self.session.client("s3")
+        key = f"runs/{self._execution_name}/{rewrite.name}"
+        if rewrite.body is not None:
+            text = json.dumps(rewrite.body)
+        else:
+            text = s3.get_object(Bucket=self.stack.bucket, Key=key)["Body"].read().decode()
+            for old, new in rewrite.replace.items():
+                if old not in text:
+                    raise ValueError(f"rewrite of {rewrite.name}: {old!r} is not in it")
+                text = text.replace(old, new)
+        s3.put_object(Bucket=self.stack.bucket, Key=key, Body=text.encode())
 
     def __exit__(self, *exc: object) -> None:
         runtime.BEFORE_INVOKE.clear()
@@ -302,7 +322,7 @@ class Emulator:
         faults.CALLS.reset(self.inventory.faults)
         ecr_model.DELETION_LOG.clear()
         runtime.METRICS.clear()
-        self._pending_changes = list(self.inventory.changes)
+        self._pending_changes = [*self.inventory.changes, *self.inventory.rewrites]
         ecr_model.DELETE_FAILURES.clear()
         ecr_model.DELETE_FAILURES.update(self.inventory.delete_failures)
         METER.largest = 0
@@ -321,9 +341,10 @@ class Emulator:
         notifications_before = len(topic.sent_notifications)
 
         sfn = self.session.client("stepfunctions")
+        self._execution_name = name or f"run-{uuid.uuid4().hex[:12]}"
         arguments: dict[str, Any] = {
             "stateMachineArn": self.stack.state_machine_arn,
-            "name": name or f"run-{uuid.uuid4().hex[:12]}",
+            "name": self._execution_name,
         }
         if execution_input is not None:
             arguments["input"] = execution_input

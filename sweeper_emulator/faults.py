@@ -115,6 +115,17 @@ def refuse_untrusted(body: bytes | str | None) -> Fault | None:
     )
 
 
+_crash_after = threading.local()
+
+
+def _after_call(**kwargs: Any) -> None:
+    """A fault with `after`: the runtime dies as the call answers, its work done."""
+    error = getattr(_crash_after, "error", None)
+    if error is not None:
+        _crash_after.error = None
+        raise EmulatedCrash(error)
+
+
 def _before_send(request: Any, event_name: str = "", **kwargs: Any) -> AWSResponse | None:
     # event_name is "before-send.<service>.<Operation>"
     parts = event_name.split(".")
@@ -124,6 +135,9 @@ def _before_send(request: Any, event_name: str = "", **kwargs: Any) -> AWSRespon
     if fault is None and parts[1:] == ["sts", "AssumeRole"]:
         fault = refuse_untrusted(request.body)
     if fault is None:
+        return None
+    if fault.crash and fault.after:
+        _crash_after.error = fault.error  # once the call has gone through (_after_call)
         return None
     if fault.crash:
         raise EmulatedCrash(fault.error)
@@ -178,4 +192,5 @@ def install() -> None:
     if not _installed:
         BUILTIN_HANDLERS.insert(0, ("before-send", _before_send))
         BUILTIN_HANDLERS.append(("after-call.sts.AssumeRole", _after_assume_role))
+        BUILTIN_HANDLERS.append(("after-call", _after_call))
         _installed = True

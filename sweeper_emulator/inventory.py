@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sweeper_emulator.more_sources import MoreSources
 
@@ -115,6 +115,9 @@ class Fault(_Strict):
     # Instead of an AWS error, the function crashes (the Lambda runtime dies) at that call:
     # the invocation fails with `error` as its error type (e.g. Runtime.ExitError).
     crash: bool = False
+    # With `crash`: the call goes through first, and the runtime dies as it answers (the
+    # write landed, the function never knew).
+    after: bool = False
 
     @field_validator("operation")
     @classmethod
@@ -125,14 +128,41 @@ class Fault(_Strict):
 
 
 class Change(_Strict):
-    """Something that happens to an image during a run, just before a function first runs:
-    e.g. a pull between the scan and the deleter."""
+    """Something that happens to an image or a repository during a run, just before a
+    function first runs: e.g. a pull between the scan and the deleter."""
 
     before: str  # the template's logical id of the function, e.g. "DeleterFunction"
     repository: str
-    digest: str = Field(pattern=DIGEST_PATTERN)
+    digest: str | None = Field(default=None, pattern=DIGEST_PATTERN)  # None: the repository
     pulled_at: datetime | None = None  # sets lastRecordedPullTime
     add_tags: list[str] = Field(default_factory=list)
+    status: str | None = None  # imageStatus: ACTIVE (restored), ACTIVATING, ARCHIVED
+    pushed_at: datetime | None = None  # imagePushedAt (the same digest pushed again)
+    repository_tags: dict[str, str] = Field(default_factory=dict)  # tags the repository gains
+
+    @model_validator(mode="after")
+    def _image_changes_name_an_image(self) -> Change:
+        if self.digest is None and (
+            self.pulled_at or self.add_tags or self.status or self.pushed_at
+        ):
+            raise ValueError("pulled_at, pushed_at, add_tags and status change an image")
+        return self
+
+
+class Rewrite(_Strict):
+    """A run file rewritten by someone other than the step that wrote it, just before a
+    function first runs: how tests tamper with run data."""
+
+    before: str  # the template's logical id of the function, e.g. "DeleterFunction"
+    name: str  # under the run's prefix (runs/<execution>/), e.g. "plans/app.json"
+    body: Any = None  # the new content (a JSON value), or ...
+    replace: dict[str, str] = Field(default_factory=dict)  # ... text replacements in the old
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Rewrite:
+        if (self.body is None) == (not self.replace):
+            raise ValueError("a rewrite sets exactly one of body and replace")
+        return self
 
 
 class S3Object(_Strict):
@@ -190,6 +220,7 @@ class Inventory(MoreSources):
     lambda_: Lambda = Field(default_factory=Lambda, alias="lambda")
     faults: list[Fault] = Field(default_factory=list)
     changes: list[Change] = Field(default_factory=list)
+    rewrites: list[Rewrite] = Field(default_factory=list)
     objects: list[S3Object] = Field(default_factory=list)
     inspector: Inspector = Field(default_factory=Inspector)
     # digest -> failure code: BatchDeleteImage reports these in failures[] (a partial failure)

@@ -22,6 +22,11 @@ class RunDataError(SweeperError):
     """Run data in S3 is missing or malformed (e.g. a step ran out of order)."""
 
 
+class RunDataMismatch(SweeperError):
+    """Run data in S3 is not what its step wrote: its SHA-256 differs from the one the
+    state machine carried, or it names what was never approved. Nothing in it is used."""
+
+
 class DeleteFailed(SweeperError):
     """BatchDeleteImage reported failures other than ImageNotFound."""
 

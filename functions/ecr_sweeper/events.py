@@ -76,37 +76,103 @@ class RunContext(BaseModel):
     execution_arn: str = ""
     # Per source of "in use": {"found": references kept, "seconds": time taken}.
     sources: dict[str, dict[str, float]] = Field(default_factory=dict)
+    # SHA-256 of the scan's files (run_store.py: sealed files), checked by their readers.
+    config_sha256: str = ""
+    in_use_sha256: str = ""
+    repositories_sha256: str = ""
 
 
 class RepositoryEvent(BaseModel):
-    """Input of the collector, evaluator and deleter: one Map item."""
+    """Input of the collector and evaluator: one item of the plan Map."""
 
     model_config = ConfigDict(extra="ignore")
 
     repository: str
     run: RunContext
+    # The evaluator's: the SHA-256 of the images file, as Collect returned it.
+    images_sha256: str = ""
+
+
+class SealedFile(BaseModel):
+    """A run file and its SHA-256, as the step that wrote it returned them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str
+    sha256: str
+
+
+class DeleteEvent(BaseModel):
+    """Input of the deleter: one item of the sweep Map (an approved plan)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    repository: str
+    run: RunContext
+    plan_sha256: str  # the plan's hash, from CheckCaps' approved list
+    approved: SealedFile  # that list, with the hash CheckCaps returned
+
+
+class MapResults(BaseModel):
+    """Where a Distributed Map's ResultWriter wrote its children's results (the Map
+    state's `ResultWriterDetails`)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    bucket: str = Field(alias="Bucket")
+    key: str = Field(alias="Key")
+
+
+class CapsEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    run: RunContext
+    plan_results: MapResults
 
 
 class SummaryEvent(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     run: RunContext
-    # For the notification's links (Summarize passes them; CheckCaps does not).
+    # For the notification's links.
     execution_id: str = ""
     plan_map_run: str = ""
     sweep_map_run: str = ""
+    # Each Map's results: why a repository's child failed.
+    plan_results: MapResults | None = None
+    sweep_results: MapResults | None = None
 
 
 class CollectOutput(BaseModel):
     repository: str
     images: int
+    images_sha256: str
 
 
-class EvaluateOutput(BaseModel):
+class PlanOutcome(BaseModel):
+    """What the evaluator returns through the state machine about the plan it wrote."""
+
+    model_config = ConfigDict(extra="ignore")
+
     repository: str
+    plan_sha256: str
+    planned: int  # images the plan deletes (0 when held)
+    held: bool = False
+
+
+class EvaluateOutput(PlanOutcome):
     total: Count
     expired: Count
     keep: Count
+
+
+class CapsOutput(BaseModel):
+    planned: int  # deletions in the approved plans (held ones count 0)
+    repositories: int  # targeted by the run
+    unplanned: int  # targeted, but their planning did not finish: never swept
+    held: int
+    limit: int
+    approved: SealedFile  # the sweep Map's items
 
 
 class DeleteOutput(BaseModel):

@@ -36,7 +36,7 @@ from ecr_sweeper.core.in_use import InUseSet
 from ecr_sweeper.core.policy import RepositoryPlan
 from ecr_sweeper.core.report import Report, RepositoryResult
 from ecr_sweeper.errors import RepositoriesFailed, SweeperError
-from ecr_sweeper.events import RunContext
+from ecr_sweeper.events import CapsOutput, PlanOutcome, RunContext
 from ecr_sweeper.run_store import RunStore, repository_file
 
 # AssumeRole changes nothing: it gives the scan credentials to read another account
@@ -189,6 +189,9 @@ class LocalRun:
         self.now = now
         self.s3 = MemoryS3()
         self.run: RunContext | None = None
+        # What each evaluator returned (the plan Map's results), and the caps' answer.
+        self.outcomes: list[PlanOutcome] = []
+        self.caps: CapsOutput | None = None
 
     def clients(self, service: str) -> Any:
         """What the steps get for `clients`: the memory for S3, read-only AWS otherwise."""
@@ -227,29 +230,45 @@ class LocalRun:
         assert self.run is not None
         wanted = set(names)
         kept = [name for name in self.repositories() if name in wanted]
-        self.store.put_json(steps.REPOSITORIES, [{"repository": name} for name in kept])
-        self.run = self.run.model_copy(update={"repositories": len(kept)})
+        sealed = self.store.put_json_sealed(
+            steps.REPOSITORIES, [{"repository": name} for name in kept]
+        )
+        self.run = self.run.model_copy(
+            update={"repositories": len(kept), "repositories_sha256": sealed}
+        )
 
     def plan(self, repository: str) -> None:
         """Collect and Evaluate one repository."""
         assert self.run is not None
-        steps.collect_repository(
+        collected = steps.collect_repository(
             repository,
             self.run,
             self.clients,
             account_id=self.account.account_id,
             region=self.account.region,
         )
-        steps.evaluate_repository(repository, self.run, self.clients)
+        self.outcomes.append(
+            steps.evaluate_repository(
+                repository, self.run, self.clients, images_sha256=collected.images_sha256
+            )
+        )
 
-    def check_caps(self) -> dict[str, int]:
+    def check_caps(self) -> dict[str, Any]:
         assert self.run is not None
-        return steps.check_caps(self.run, self.clients)
+        self.caps = steps.check_caps(self.run, self.outcomes, self.clients)
+        return self.caps.model_dump(mode="json")
 
     def delete(self, repository: str) -> RepositoryResult:
         """The Delete step of a dry run: what it would delete, recorded."""
-        assert self.run is not None and self.run.dry_run
-        steps.delete_repository(repository, self.run, self.clients)
+        assert self.run is not None and self.run.dry_run and self.caps is not None
+        (outcome,) = [o for o in self.outcomes if o.repository == repository]
+        steps.delete_repository(
+            repository,
+            self.run,
+            self.clients,
+            plan_sha256=outcome.plan_sha256,
+            approved=self.caps.approved,
+        )
         return self.store.get_model(repository_file("results", repository), RepositoryResult)
 
     def summarize(self) -> tuple[Report, str | None]:
@@ -287,7 +306,7 @@ def check_repositories(account: Account, config: Config, names: Sequence[str]) -
 class LocalPlan:
     report: Report
     failure: str | None  # why a run would end FAILED, if it would
-    caps: dict[str, int]
+    caps: dict[str, Any]
     in_use: InUseSet
     plans: dict[str, RepositoryPlan]
     results: dict[str, RepositoryResult]

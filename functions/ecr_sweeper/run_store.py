@@ -3,15 +3,23 @@
 Layout, under runs/<execution name>/:
     config.json            the validated config, as the in-use scan read it
     in-use.json            every image in use (core.in_use.InUseSet)
-    repositories.json      the Map's items: [{"repository": name}, ...]
+    repositories.json      the plan Map's items: [{"repository": name}, ...]
     images/<repo>.json     the collector's output
     plans/<repo>.json      the evaluator's plan (every image, keep or delete, and why)
+    approved.json          the plans CheckCaps let through: the sweep Map's items
+    progress/<repo>.json   the deleter's journal: what it sent to ECR, what ECR confirmed
     results/<repo>.json    what the deleter did
     report.json, report.md the summary
+
+Each role may write only its own files (template.yaml), and the bucket policy refuses
+writes by anyone else. A step that hands data to a later one also returns the SHA-256 of
+what it wrote; the state machine carries that hash in the payload, which nothing in S3
+can change, and the reader checks it ("sealed" files, `put_*_sealed`/`get_*_sealed`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any, TypeVar
 
@@ -19,9 +27,18 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ValidationError
 
 from ecr_sweeper.adapters.aws import classify, client
-from ecr_sweeper.errors import RunDataError
+from ecr_sweeper.errors import RunDataError, RunDataMismatch
 
 M = TypeVar("M", bound=BaseModel)
+
+CONFIG_SNAPSHOT = "config.json"
+IN_USE = "in-use.json"
+REPOSITORIES = "repositories.json"
+APPROVED = "approved.json"
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class RunStore:
@@ -48,6 +65,47 @@ class RunStore:
 
     def put_json(self, name: str, data: Any) -> str:
         return self.put_text(name, json.dumps(data, separators=(",", ":"), default=str))
+
+    def put_json_sealed(self, name: str, data: Any) -> str:
+        """Write JSON; return its SHA-256, for the state machine to carry to the reader."""
+        text = json.dumps(data, separators=(",", ":"), default=str)
+        self.put_text(name, text)
+        return sha256(text)
+
+    def put_model_sealed(self, name: str, model: BaseModel) -> str:
+        text = model.model_dump_json()
+        self.put_text(name, text)
+        return sha256(text)
+
+    def get_text_sealed(self, name: str, expected: str) -> str:
+        """The file, if its SHA-256 is the one its writer returned; RunDataMismatch if not."""
+        text = self.get_text(name)
+        found = sha256(text)
+        if not expected or found != expected:
+            raise RunDataMismatch(
+                f"s3://{self.bucket}/{self.key(name)} is not what its step wrote (SHA-256 "
+                f"{found}, the workflow carried {expected or 'none'}): it was rewritten, so "
+                "nothing in it is used"
+            )
+        return text
+
+    def get_model_sealed(self, name: str, model: type[M], expected: str) -> M:
+        text = self.get_text_sealed(name, expected)
+        try:
+            return model.model_validate_json(text)
+        except ValidationError as error:
+            raise RunDataError(
+                f"s3://{self.bucket}/{self.key(name)} is malformed: {error}"
+            ) from error
+
+    def get_json_sealed(self, name: str, expected: str) -> Any:
+        text = self.get_text_sealed(name, expected)
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise RunDataError(
+                f"s3://{self.bucket}/{self.key(name)} is not JSON: {error}"
+            ) from error
 
     def get_text(self, name: str) -> str:
         key = self.key(name)

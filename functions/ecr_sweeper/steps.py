@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -40,7 +41,7 @@ from ecr_sweeper.core.config import (
     wildcard_match,
 )
 from ecr_sweeper.core.images import ImageKind, RepositoryImages
-from ecr_sweeper.core.in_use import InUseBuilder, InUseSet, PlaceBuilder
+from ecr_sweeper.core.in_use import InUseBuilder, InUseSet, PlaceBuilder, RepositoryUsage
 from ecr_sweeper.core.policy import (
     Action,
     ImageDecision,
@@ -58,6 +59,7 @@ from ecr_sweeper.core.report import (
     Report,
     RepositoryResult,
     build_report,
+    render_failure,
     render_markdown,
     render_notification,
 )
@@ -68,22 +70,30 @@ from ecr_sweeper.errors import (
     NothingInUse,
     RepositoriesFailed,
     RunDataError,
+    RunDataMismatch,
+    SweeperError,
     TransientAwsError,
 )
 from ecr_sweeper.events import (
+    CapsOutput,
     CollectOutput,
     DeleteOutput,
     EvaluateOutput,
+    PlanOutcome,
     RunContext,
+    SealedFile,
     SummaryOutput,
 )
-from ecr_sweeper.run_store import RunStore, repository_file
+from ecr_sweeper.run_store import (
+    APPROVED,
+    CONFIG_SNAPSHOT,
+    IN_USE,
+    REPOSITORIES,
+    RunStore,
+    repository_file,
+)
 
 logger = Logger(service="ecr-sweeper")
-
-CONFIG_SNAPSHOT = "config.json"
-IN_USE = "in-use.json"
-REPOSITORIES = "repositories.json"
 
 
 def scan_in_use(
@@ -154,9 +164,11 @@ def scan_in_use(
         for name, seconds in timings.items()
     }
 
-    store.put_json(CONFIG_SNAPSHOT, config.model_dump(mode="json"))
-    store.put_model(IN_USE, in_use)
-    repositories_key = store.put_json(REPOSITORIES, [{"repository": name} for name in targets])
+    config_sha256 = store.put_json_sealed(CONFIG_SNAPSHOT, config.model_dump(mode="json"))
+    in_use_sha256 = store.put_model_sealed(IN_USE, in_use)
+    repositories_sha256 = store.put_json_sealed(
+        REPOSITORIES, [{"repository": name} for name in targets]
+    )
     logger.info(
         "in-use scan done",
         extra={
@@ -172,13 +184,16 @@ def scan_in_use(
         execution_name=execution_name,
         bucket=bucket,
         prefix=store.prefix,
-        repositories_key=repositories_key,
+        repositories_key=store.key(REPOSITORIES),
         dry_run=dry_run_default if dry_run_override is None else dry_run_override,
         now=now,
         max_concurrency=max_concurrency,
         repositories=len(targets),
         in_use_images=in_use.image_count(),
         sources=source_figures,
+        config_sha256=config_sha256,
+        in_use_sha256=in_use_sha256,
+        repositories_sha256=repositories_sha256,
     )
 
 
@@ -296,15 +311,19 @@ def collect_repository(
         else ""
     )
     images = ecr_api.describe_all_images(ecr, repository)
-    _store(run, clients).put_model(
+    images_sha256 = _store(run, clients).put_model_sealed(
         repository_file("images", repository),
         RepositoryImages(repository=repository, images=images, protected=protected),
     )
-    return CollectOutput(repository=repository, images=len(images))
+    return CollectOutput(repository=repository, images=len(images), images_sha256=images_sha256)
 
 
-def _config(store: RunStore) -> Config:
-    return Config.model_validate(store.get_json(CONFIG_SNAPSHOT))
+def _config(store: RunStore, run: RunContext) -> Config:
+    return Config.model_validate(store.get_json_sealed(CONFIG_SNAPSHOT, run.config_sha256))
+
+
+def _in_use(store: RunStore, run: RunContext) -> InUseSet:
+    return store.get_model_sealed(IN_USE, InUseSet, run.in_use_sha256)
 
 
 def _protection(config: Config, repository_reason: str = "") -> Protection:
@@ -315,13 +334,21 @@ def _protection(config: Config, repository_reason: str = "") -> Protection:
     )
 
 
-def evaluate_repository(repository: str, run: RunContext, clients: Any) -> EvaluateOutput:
-    """Step 2b. Keep or delete each image, and why, against the in-use set."""
+def evaluate_repository(
+    repository: str, run: RunContext, clients: Any, *, images_sha256: str
+) -> EvaluateOutput:
+    """Step 2b. Keep or delete each image, and why, against the in-use set. Returns the
+    plan's SHA-256 and what it deletes: the state machine carries them to the caps check
+    and the deleter, which act on this plan only."""
     store = _store(run, clients)
-    config = _config(store)
+    config = _config(store, run)
     rule = _rule(config, repository)
-    in_use = store.get_model(IN_USE, InUseSet)
-    images = store.get_model(repository_file("images", repository), RepositoryImages)
+    in_use = _in_use(store, run)
+    images = store.get_model_sealed(
+        repository_file("images", repository), RepositoryImages, images_sha256
+    )
+    if images.repository != repository:
+        raise RunDataMismatch(f"the images file of {repository} describes {images.repository}")
     plan = plan_repository(
         repository,
         images.images,
@@ -330,37 +357,69 @@ def evaluate_repository(repository: str, run: RunContext, clients: Any) -> Evalu
         run.now,
         protection=_protection(config, images.protected),
     ).hold_if_ratio_exceeded(config.safety.max_delete_ratio, config.safety.ratio_min_images)
-    store.put_model(repository_file("plans", repository), plan)
-    planned = 0 if plan.held else len(plan.deleted())
-    store.put_json(repository_file("counts", repository), {"planned": planned, "held": plan.held})
+    plan_sha256 = store.put_model_sealed(repository_file("plans", repository), plan)
     totals = plan.totals()
     return EvaluateOutput(
         repository=repository,
+        plan_sha256=plan_sha256,
+        planned=0 if plan.held else len(plan.deleted()),
+        held=bool(plan.held),
         total=Count(**totals["total"]),
         expired=Count(**totals["expired"]),
         keep=Count(**totals["keep"]),
     )
 
 
-def check_caps(run: RunContext, clients: Any) -> dict[str, int]:
-    """Step 3, between planning and deleting: a run whose plans delete more than
+def check_caps(run: RunContext, outcomes: Sequence[PlanOutcome], clients: Any) -> CapsOutput:
+    """Step 3, between planning and deleting. `outcomes` are what the evaluators returned
+    through the state machine (the plan Map's results), one per repository whose planning
+    finished. Only those plans may be acted on: the approved list (written here, its
+    hash returned) is the sweep's items, and a run whose approved plans delete more than
     safety.max_deletions images in all deletes nothing."""
     store = _store(run, clients)
-    config = _config(store)
-    names = store.list_names("counts/")
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        counts = list(pool.map(store.get_json, names))
-    planned = sum(int(c.get("planned", 0)) for c in counts)
-    held = sum(1 for c in counts if c.get("held"))
+    config = _config(store, run)
+    targets = [
+        item["repository"] for item in store.get_json_sealed(REPOSITORIES, run.repositories_sha256)
+    ]
+    approved: dict[str, PlanOutcome] = {}
+    wanted = set(targets)
+    for outcome in outcomes:
+        if outcome.repository not in wanted or outcome.repository in approved:
+            raise RunDataMismatch(
+                f"a plan for {outcome.repository!r}, which this run planned "
+                f"{'twice' if outcome.repository in approved else 'never'}: nothing deleted"
+            )
+        approved[outcome.repository] = outcome
+    planned = sum(o.planned for o in approved.values() if not o.held)
+    held = sum(1 for o in approved.values() if o.held)
+    unplanned = [name for name in targets if name not in approved]
+    if unplanned:
+        logger.warning(
+            "planning did not finish: these repositories are not swept",
+            extra={"repositories": unplanned[:50], "count": len(unplanned)},
+        )
     limit = config.safety.max_deletions
     if planned > limit and not run.dry_run:
         raise DeletionCapExceeded(
-            f"the plans delete {planned} images in {len(counts)} repositories, more than "
+            f"the plans delete {planned} images in {len(approved)} repositories, more than "
             f"safety.max_deletions ({limit}): nothing was deleted. Check the plans "
             f"(s3://{run.bucket}/{run.prefix}/plans/), then raise the cap in the config "
             "if they are right."
         )
-    return {"planned": planned, "repositories": len(counts), "held": held, "limit": limit}
+    items = [
+        {"repository": name, "plan_sha256": approved[name].plan_sha256}
+        for name in targets
+        if name in approved
+    ]
+    approved_sha256 = store.put_json_sealed(APPROVED, items)
+    return CapsOutput(
+        planned=planned,
+        repositories=len(targets),
+        unplanned=len(unplanned),
+        held=held,
+        limit=limit,
+        approved=SealedFile(key=store.key(APPROVED), sha256=approved_sha256),
+    )
 
 
 def kind_rows(plan: RepositoryPlan) -> list[KindRow]:
@@ -390,31 +449,151 @@ def _action(decision: ImageDecision, reason: str | None = None, detail: str | No
     )
 
 
-def delete_repository(repository: str, run: RunContext, clients: Any) -> DeleteOutput:
-    """Step 4. Delete (or archive) what the plan says, after a last look at each image;
-    nothing in a dry run or when the plan is held. Records what it did."""
-    store = _store(run, clients)
-    config = _config(store)
-    rule = _rule(config, repository)
+def _approved_plan(
+    store: RunStore, repository: str, plan_sha256: str, approved: SealedFile
+) -> RepositoryPlan:
+    """The plan CheckCaps approved for `repository`, exactly as the evaluator wrote it."""
+    if approved.key != store.key(APPROVED):
+        raise RunDataMismatch(f"the approved list {approved.key} is not this run's")
+    items = store.get_json_sealed(APPROVED, approved.sha256)
     try:
-        plan = store.get_model(repository_file("plans", repository), RepositoryPlan)
-    except RunDataError:
-        # Its planning failed and was notified already; the summary fails the run.
-        logger.warning("no plan: nothing to delete", extra={"repository": repository})
-        return DeleteOutput(
-            repository=repository,
-            dry_run=run.dry_run,
-            deleted=0,
-            bytes_reclaimed=0,
-            already_gone=0,
+        hashes = {str(item["repository"]): str(item["plan_sha256"]) for item in items}
+    except (TypeError, KeyError) as error:
+        raise RunDataError(f"{store.key(APPROVED)} is malformed: {error}") from error
+    if hashes.get(repository) != plan_sha256:
+        raise RunDataMismatch(
+            f"{repository}: CheckCaps approved no plan with SHA-256 {plan_sha256}: nothing deleted"
         )
-    images = store.get_model(repository_file("images", repository), RepositoryImages)
-    usage = store.get_model(IN_USE, InUseSet).usage_for(repository)
-    protection = _protection(config, images.protected)
+    plan = store.get_model_sealed(repository_file("plans", repository), RepositoryPlan, plan_sha256)
+    if plan.repository != repository:
+        raise RunDataMismatch(f"the plan of {repository} is for {plan.repository}")
+    return plan
+
+
+@dataclass
+class _Removal:
+    """What the deleter did to one repository so far (also when it stops part-way)."""
+
+    deleted: list[str] = field(default_factory=list)
+    archived: list[str] = field(default_factory=list)
+    already_gone: list[str] = field(default_factory=list)
+    skipped: list[ImageAction] = field(default_factory=list)
+    failures: list[dict[str, str]] = field(default_factory=list)
+
+
+def _remove(
+    repository: str,
+    run: RunContext,
+    rule: RepositoryRule,
+    usage: RepositoryUsage,
+    config: Config,
+    candidates: list[ImageDecision],
+    removal: _Removal,
+    store: RunStore,
+    clients: Any,
+    arn: str,
+) -> None:
+    """Delete (or archive) the candidates that pass the last look, journaling as it goes.
+
+    The journal (progress/<repo>.json) is written before each request to ECR with what
+    is about to be sent: a retried deleter (after a crash, or a journal write that
+    failed) counts what an earlier attempt sent and ECR carried out as this run's work,
+    not as "already gone", and never sends it twice.
+    """
+    if run.execution_arn:
+        run_lock.check_held(clients("s3"), run.bucket, run.execution_arn)
+    ecr = clients("ecr")
+    journal_name = repository_file("progress", repository)
+    journal = store.get_json(journal_name) if store.exists(journal_name) else {}
+    removal.deleted[:] = journal.get("deleted", [])
+    removal.archived[:] = journal.get("archived", [])
+    sent = set(journal.get("sent", []))
+    sent_to_archive = set(journal.get("sent_to_archive", []))
+
+    def save() -> None:
+        store.put_json(
+            journal_name,
+            {
+                "deleted": removal.deleted,
+                "archived": removal.archived,
+                "sent": sorted(sent),
+                "sent_to_archive": sorted(sent_to_archive),
+            },
+        )
+
+    done = set(removal.deleted) | set(removal.archived)
+    pending = [d for d in candidates if d.digest not in done]
+    current = ecr_api.describe_by_digest(ecr, repository, [d.digest for d in pending])
+    for decision in pending:
+        now = current.get(decision.digest)
+        if decision.digest in sent and now is None:
+            removal.deleted.append(decision.digest)
+        elif decision.digest in sent_to_archive and now is not None and now.status != "ACTIVE":
+            removal.archived.append(decision.digest)
+    done = set(removal.deleted) | set(removal.archived)
+    pending = [d for d in pending if d.digest not in done]
+    if not pending:
+        return
+    # The repository's protect tag as it is now: set during the run, it keeps everything.
+    protection = _protection(config, ecr_api.repository_protection(ecr, arn))
+    look = recheck(
+        pending, current, run.now, rule, usage, protection, cutoff=run.now - rule.expires_after
+    )
+    removal.already_gone.extend(look.gone)
+    removal.skipped.extend(_action(d, reason, detail) for d, reason, detail in look.skipped)
+    to_archive = [
+        d.digest
+        for d in look.go
+        if rule.action == "archive" and d.reason is not Reason.ARCHIVED_EXPIRED
+    ]
+    to_delete = [d.digest for d in look.go if d.digest not in set(to_archive)]
+    if to_archive:
+        sent_to_archive.update(to_archive)
+        save()
+        outcome = ecr_api.archive_images(ecr, repository, to_archive)
+        removal.archived.extend(outcome.deleted)
+        removal.already_gone.extend(outcome.already_gone)
+        removal.failures.extend(
+            {"digest": d, "code": c, "reason": r} for d, c, r in outcome.failures
+        )
+        save()
+    if to_delete:
+
+        def sending(batch: list[str]) -> None:
+            sent.update(batch)
+            save()
+
+        outcome = ecr_api.delete_images(
+            ecr, repository, to_delete, on_progress=removal.deleted.extend, before_sending=sending
+        )
+        removal.already_gone.extend(outcome.already_gone)
+        removal.failures.extend(
+            {"digest": d, "code": c, "reason": r} for d, c, r in outcome.failures
+        )
+
+
+def delete_repository(
+    repository: str,
+    run: RunContext,
+    clients: Any,
+    *,
+    plan_sha256: str,
+    approved: SealedFile,
+    account_id: str = "",
+    region: str = "",
+) -> DeleteOutput:
+    """Step 4. Delete (or archive) what the approved plan says, after a last look at each
+    image; nothing in a dry run or when the plan is held. Records what it did, also when
+    it stops part-way (then it raises, naming what left ECR before)."""
+    store = _store(run, clients)
+    config = _config(store, run)
+    rule = _rule(config, repository)
+    plan = _approved_plan(store, repository, plan_sha256, approved)
+    usage = _in_use(store, run).usage_for(repository)
     decisions = {d.digest: d for d in plan.decisions}
 
     candidates: list[ImageDecision] = []
-    skipped: list[ImageAction] = []
+    removal = _Removal()
     for digest in plan.to_delete():
         decision = decisions[digest]
         # Last line of defence, independent of the policy code: never send an
@@ -422,77 +601,45 @@ def delete_repository(repository: str, run: RunContext, clients: Any) -> DeleteO
         in_use_tags = [t for t in decision.tags if t in usage.tags]
         if decision.action is not Action.DELETE or digest in usage.digests or in_use_tags:
             logger.error("refusing to delete an image in use", extra={"digest": digest})
-            skipped.append(_action(decision, "in_use_guard", "in use: refused by the deleter"))
+            removal.skipped.append(
+                _action(decision, "in_use_guard", "in use: refused by the deleter")
+            )
             continue
         candidates.append(decision)
     planned = [_action(d) for d in candidates]
 
-    deleted: list[str] = []
-    archived: list[str] = []
-    already_gone: list[str] = []
-    failures: list[dict[str, str]] = []
+    error: BaseException | None = None
     if not run.dry_run and candidates and not plan.held:
-        if run.execution_arn:
-            run_lock.check_held(clients("s3"), run.bucket, run.execution_arn)
-        ecr = clients("ecr")
-        # A retried deleter (after a crash) picks up where the last attempt stopped.
-        progress_name = repository_file("progress", repository)
-        progress = store.get_json(progress_name) if store.exists(progress_name) else {}
-        deleted = list(progress.get("deleted", []))
-        archived = list(progress.get("archived", []))
-        done_before = set(deleted) | set(archived)
-        pending = [d for d in candidates if d.digest not in done_before]
-
-        def save_progress() -> None:
-            store.put_json(progress_name, {"deleted": deleted, "archived": archived})
-
-        current = ecr_api.describe_by_digest(ecr, repository, [d.digest for d in pending])
-        look = recheck(pending, current, run.now, rule, usage, protection)
-        already_gone.extend(look.gone)
-        skipped.extend(_action(d, reason, detail) for d, reason, detail in look.skipped)
-        to_archive = [
-            d.digest
-            for d in look.go
-            if rule.action == "archive" and d.reason is not Reason.ARCHIVED_EXPIRED
-        ]
-        to_delete = [d.digest for d in look.go if d.digest not in set(to_archive)]
-        if to_archive:
-            outcome = ecr_api.archive_images(ecr, repository, to_archive)
-            archived.extend(outcome.deleted)
-            already_gone.extend(outcome.already_gone)
-            failures.extend({"digest": d, "code": c, "reason": r} for d, c, r in outcome.failures)
-            save_progress()
-        if to_delete:
-
-            def confirmed(digests: list[str]) -> None:
-                deleted.extend(digests)
-                save_progress()
-
-            outcome = ecr_api.delete_images(ecr, repository, to_delete, on_progress=confirmed)
-            already_gone.extend(outcome.already_gone)
-            failures.extend({"digest": d, "code": c, "reason": r} for d, c, r in outcome.failures)
+        if not (account_id and region):
+            raise RunDataError("the deleter needs its account and region (the protect tag)")
+        arn = ecr_api.repository_arn(account_id, region, repository)
+        try:
+            _remove(repository, run, rule, usage, config, candidates, removal, store, clients, arn)
+        except Exception as caught:
+            error = caught
 
     # An index's size is the largest of its children: counting it would count blobs twice.
     sizes = {a.digest: a.size_bytes for a in planned if a.kind != ImageKind.INDEX}
     if run.dry_run:
         done = set() if plan.held else {a.digest for a in planned}
     else:
-        done = set(deleted) | set(archived)
-    status = "failed" if failures else ("held" if plan.held else "ok")
+        done = set(removal.deleted) | set(removal.archived)
+    failed = bool(removal.failures) or error is not None
     result = RepositoryResult(
         repository=repository,
         rule=plan.rule,
         dry_run=run.dry_run,
-        status=status,
+        status="failed" if failed else ("held" if plan.held else "ok"),
         held=plan.held,
         action=rule.action,
         rows=kind_rows(plan),
         planned=[] if plan.held else planned,
-        deleted=deleted,
-        archived_now=archived,
-        already_gone=already_gone,
-        skipped=skipped,
-        failures=failures,
+        deleted=removal.deleted,
+        archived_now=removal.archived,
+        already_gone=removal.already_gone,
+        skipped=removal.skipped,
+        failures=removal.failures,
+        error="" if error is None else f"{type(error).__name__}: {error}",
         bytes_reclaimed=sum(sizes.get(d, 0) for d in done),
         kept_reasons=dict(
             Counter(str(d.reason) for d in plan.decisions if d.action is Action.KEEP)
@@ -503,22 +650,39 @@ def delete_repository(repository: str, run: RunContext, clients: Any) -> DeleteO
         ),
         plan_key=store.key(repository_file("plans", repository)),
     )
-    store.put_model(repository_file("results", repository), result)
+    results_key = store.key(repository_file("results", repository))
+    try:
+        store.put_model(repository_file("results", repository), result)
+    except Exception:
+        if error is None:
+            raise
+        logger.exception("the result of a failed delete could not be written")
     logger.info(
         f"{'Would delete' if run.dry_run else 'Deleted'} {len(done)} images on {repository}",
         extra={"repository": repository, "dry_run": run.dry_run, "held": plan.held},
     )
-    if failures:
+    before = (
+        f"{len(removal.deleted)} images deleted before the failure"
+        + (f", {len(removal.archived)} archived" if removal.archived else "")
+        + f" (s3://{run.bucket}/{results_key})"
+    )
+    if isinstance(error, SweeperError | TransientAwsError):
+        # The same type (the state machine routes on it), saying what left ECR.
+        raise type(error)(f"{repository}: {error}; {before}") from error
+    if error is not None:
+        raise error
+    if removal.failures:
+        first = removal.failures[0]
         raise DeleteFailed(
-            f"{repository}: {len(failures)} images could not be removed, first: "
-            f"{failures[0]['digest']} {failures[0]['code']} {failures[0]['reason']}"
+            f"{repository}: {len(removal.failures)} images could not be removed, first: "
+            f"{first['digest']} {first['code']} {first['reason']}; {before}"
         )
     return DeleteOutput(
         repository=repository,
         dry_run=run.dry_run,
         deleted=len(done),
         bytes_reclaimed=result.bytes_reclaimed,
-        already_gone=len(already_gone),
+        already_gone=len(removal.already_gone),
     )
 
 
@@ -528,10 +692,14 @@ def summarize_run(
     *,
     links: Links | None = None,
     notify_on_success: bool = False,
+    failures: Mapping[str, str] | None = None,
 ) -> tuple[SummaryOutput, Report]:
-    """Step 5. The report; fails the run if any repository did not finish."""
+    """Step 5. The report; fails the run if any repository did not finish. `failures`:
+    why a repository's child execution failed (the Maps' results), by repository."""
     store = _store(run, clients)
-    repositories = [item["repository"] for item in store.get_json(REPOSITORIES)]
+    repositories = [
+        item["repository"] for item in store.get_json_sealed(REPOSITORIES, run.repositories_sha256)
+    ]
     available = set(store.list_names("results/"))
     wanted = [n for n in repositories if repository_file("results", n) in available]
     with ThreadPoolExecutor(max_workers=min(16, os.cpu_count() or 4)) as pool:
@@ -539,8 +707,23 @@ def summarize_run(
             lambda n: store.get_model(repository_file("results", n), RepositoryResult), wanted
         )
         results = {r.repository: r for r in loaded}
+    # A deleter that stopped before writing its result left its journal: what ECR
+    # confirmed, and what was sent to it.
+    journals = set(store.list_names("progress/"))
+    progress = {
+        name: store.get_json(repository_file("progress", name))
+        for name in repositories
+        if name not in results and repository_file("progress", name) in journals
+    }
     report = build_report(
-        run.execution_name, run.dry_run, run.now, repositories, results, run.in_use_images
+        run.execution_name,
+        run.dry_run,
+        run.now,
+        repositories,
+        results,
+        run.in_use_images,
+        failures=failures or {},
+        progress=progress,
     ).model_copy(update={"sources": run.sources})
     report_key = store.put_model("report.json", report)
     markdown_key = store.put_text(
@@ -552,9 +735,7 @@ def summarize_run(
     subject, message = render_notification(report, links)
     if report.failed:
         raise RepositoriesFailed(
-            f"{len(report.failed)} of {len(repositories)} repositories failed: "
-            f"{', '.join(report.failed[:10])}{' ...' if len(report.failed) > 10 else ''}; "
-            f"report: s3://{run.bucket}/{markdown_key}"
+            render_failure(report) + f"; report: s3://{run.bucket}/{markdown_key}"
         )
     return (
         SummaryOutput(

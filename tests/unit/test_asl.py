@@ -363,14 +363,21 @@ def _functions(states: dict[str, Any]) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    ("name", "label", "prefix", "children"),
+    ("name", "label", "prefix", "children", "items"),
     [
-        ("PlanRepositories", "plan", "map-results/plan", ["Collect", "Evaluate"]),
-        ("SweepRepositories", "sweep", "map-results/sweep", ["Delete"]),
+        (
+            "PlanRepositories",
+            "plan",
+            "map-results/plan",
+            ["Collect", "Evaluate"],
+            "$.run.repositories_key",  # every repository the scan targets
+        ),
+        # only the plans CheckCaps approved
+        ("SweepRepositories", "sweep", "map-results/sweep", ["Delete"], "$.caps.approved.key"),
     ],
 )
 def test_the_maps_are_distributed_read_s3_and_write_map_results(
-    asl: dict[str, Any], name: str, label: str, prefix: str, children: list[str]
+    asl: dict[str, Any], name: str, label: str, prefix: str, children: list[str], items: str
 ) -> None:
     state = asl["States"][name]
     assert state["Type"] == "Map"
@@ -379,10 +386,7 @@ def test_the_maps_are_distributed_read_s3_and_write_map_results(
     assert processor["ProcessorConfig"]["ExecutionType"] == "${ChildExecutionType}"
     assert state["ItemReader"]["Resource"] == "arn:aws:states:::s3:getObject"
     assert state["ItemReader"]["ReaderConfig"]["InputType"] == "JSON"
-    assert state["ItemReader"]["Parameters"] == {
-        "Bucket.$": "$.run.bucket",
-        "Key.$": "$.run.repositories_key",
-    }
+    assert state["ItemReader"]["Parameters"] == {"Bucket.$": "$.run.bucket", "Key.$": items}
     assert state["Label"] == label
     assert re.fullmatch(r"[A-Za-z0-9_-]{1,40}", state["Label"])
     writer = state["ResultWriter"]
@@ -426,7 +430,10 @@ def test_everything_is_planned_and_capped_before_anything_is_deleted(
         "${DeleterFunctionArn}"
     }
     assert states["CheckCaps"]["Parameters"]["FunctionName"] == "${CapsFunctionArn}"
-    assert states["CheckCaps"]["Parameters"]["Payload"] == {"run.$": "$.run"}
+    assert states["CheckCaps"]["Parameters"]["Payload"] == {
+        "run.$": "$.run",
+        "plan_results.$": "$.plan_run.ResultWriterDetails",
+    }
     deleters = [
         p
         for p, state in _states(asl)
@@ -518,3 +525,41 @@ def test_the_role_covers_what_the_definition_calls(
         if "Fn::GetAtt" in r
     }
     assert invoked == granted
+
+
+def test_hashes_travel_in_the_payload_from_writer_to_reader(asl: dict[str, Any]) -> None:
+    """Each file a later step acts on is checked against the SHA-256 its writer returned,
+    carried by the state machine (which nothing in S3 can change): the images from
+    Collect to Evaluate, the plan from Evaluate (its child's result, read by CheckCaps)
+    through the approved list to Delete."""
+    plan = asl["States"]["PlanRepositories"]["ItemProcessor"]["States"]
+    assert plan["Collect"]["ResultSelector"]["images_sha256.$"] == "$.Payload.images_sha256"
+    assert plan["Collect"]["ResultPath"] == "$.collected"
+    evaluate = plan["Evaluate"]
+    assert evaluate["Parameters"]["Payload"]["images_sha256.$"] == "$.collected.images_sha256"
+    assert evaluate["ResultSelector"] == {
+        "repository.$": "$.Payload.repository",
+        "plan_sha256.$": "$.Payload.plan_sha256",
+        "planned.$": "$.Payload.planned",
+        "held.$": "$.Payload.held",
+    }
+    assert evaluate["OutputPath"] == "$.plan" and evaluate["End"] is True
+    caps = asl["States"]["CheckCaps"]
+    assert caps["ResultPath"] == "$.caps"
+    assert caps["ResultSelector"]["approved.$"] == "$.Payload.approved"
+    sweep = asl["States"]["SweepRepositories"]
+    assert sweep["ItemSelector"] == {
+        "repository.$": "$$.Map.Item.Value.repository",
+        "plan_sha256.$": "$$.Map.Item.Value.plan_sha256",
+        "approved.$": "$.caps.approved",
+        "run.$": "$.run",
+    }
+    assert sweep["ItemProcessor"]["States"]["Delete"]["Parameters"]["Payload"] == {
+        "repository.$": "$.repository",
+        "plan_sha256.$": "$.plan_sha256",
+        "approved.$": "$.approved",
+        "run.$": "$.run",
+    }
+    summarize = asl["States"]["Summarize"]["Parameters"]["Payload"]
+    assert summarize["plan_results.$"] == "$.plan_run.ResultWriterDetails"
+    assert summarize["sweep_results.$"] == "$.map_run.ResultWriterDetails"

@@ -53,6 +53,7 @@ ALL_OPTIONS = {
     "InUseListObjectArnPattern": "arn:aws:s3:::k8s-scans/in-use/*",
     "ScannerRoleArnPattern": "arn:aws:iam::*:role/ecr-sweeper-scanner",
     "PermissionsBoundaryArn": f"arn:aws:iam::{ACCOUNT}:policy/boundary",
+    "RunDataBreakGlassArn": f"arn:aws:iam::{ACCOUNT}:role/Administrators",
     "RunBucketKmsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/run-bucket",
     "NotificationKmsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/topic",
     "LogsKmsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/logs",
@@ -114,6 +115,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         *LOGS,
         *XRAY,
         "ecr:DescribeImages",
+        "ecr:ListTagsForResource",  # the last look: the repository's protect tag
         "ecr:BatchDeleteImage",
         "ecr:UpdateImageStorageClass",
         *RUN_DATA,  # run data, and reads the run lock
@@ -121,7 +123,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
     },
     # s3:DeleteObject: the run lock, the one object any role may delete.
     "SummaryFunction": {*LOGS, *XRAY, *RUN_DATA, "s3:ListBucket", "s3:DeleteObject"},
-    "CapsFunction": {*LOGS, *XRAY, "s3:GetObject", "s3:ListBucket"},
+    "CapsFunction": {*LOGS, *XRAY, *RUN_DATA},  # writes the approved list
     "StateMachine": {
         "lambda:InvokeFunction",
         "s3:GetObject",
@@ -153,7 +155,7 @@ RUN_BUCKET_KEY_ACTIONS: dict[str, set[str]] = {
     "EvaluatorFunction": RUN_BUCKET_KEY,
     "DeleterFunction": RUN_BUCKET_KEY,
     "SummaryFunction": RUN_BUCKET_KEY,
-    "CapsFunction": {"kms:Decrypt"},  # reads only
+    "CapsFunction": RUN_BUCKET_KEY,
     "StateMachine": RUN_BUCKET_KEY,
     "StateMachineWeekly": set(),
 }
@@ -200,6 +202,18 @@ RESOURCE_STAR_OK = {
 
 # The run lock (functions/ecr_sweeper/run_lock.py): one object.
 RUN_LOCK = "${RunBucket.Arn}/locks/sweep.json"
+
+# The run files each function may write (run_store.py), under runs/<execution>/: its own,
+# and no other's. Readers check a file against the hash its writer returned, but a role
+# that could write another step's files would not need to forge much.
+RUN_FILES_WRITTEN = {
+    "InUseScanFunction": {"config.json", "in-use.json", "repositories.json"},
+    "CollectorFunction": {"images/*"},
+    "EvaluatorFunction": {"plans/*"},
+    "CapsFunction": {"approved.json"},
+    "DeleterFunction": {"progress/*", "results/*"},
+    "SummaryFunction": {"report.json", "report.md"},
+}
 
 BOUNDARY = {
     "Fn::If": [
@@ -551,7 +565,12 @@ def test_repositories_are_scoped_by_the_optional_pattern() -> None:
 def test_s3_access_is_scoped_to_the_run_bucket_prefixes(scenario: str) -> None:
     # Each object resource of the run bucket, and the most any statement may do on it.
     allowed_objects = {
-        "${RunBucket.Arn}/runs/*": {"s3:GetObject", "s3:PutObject"},
+        "${RunBucket.Arn}/runs/*": {"s3:GetObject"},
+        **{
+            f"${{RunBucket.Arn}}/runs/*/{name}": {"s3:PutObject"}
+            for names in RUN_FILES_WRITTEN.values()
+            for name in names
+        },
         "${RunBucket.Arn}/map-results/*": {
             "s3:GetObject",
             "s3:PutObject",
@@ -585,6 +604,56 @@ def test_s3_access_is_scoped_to_the_run_bucket_prefixes(scenario: str) -> None:
                     assert "s3:ListBucket" not in actions, (name, statement)
                     assert resource.get("Fn::Sub") in allowed_objects, (name, resource)
                     assert actions <= allowed_objects[resource["Fn::Sub"]], (name, statement)
+
+
+def test_each_role_writes_only_its_own_run_files(scenario: str) -> None:
+    cfn = deployed(scenario)
+    for owner in FUNCTIONS:
+        role = cfn["Resources"][role_id(cfn, owner)]
+        written = {
+            resource["Fn::Sub"].removeprefix("${RunBucket.Arn}/runs/*/")
+            for statement in statements(role)
+            if "s3:PutObject" in as_list(statement["Action"])
+            for resource in as_list(statement["Resource"])
+            if resource["Fn::Sub"].startswith("${RunBucket.Arn}/runs/")
+        }
+        assert written == RUN_FILES_WRITTEN[owner], owner
+
+
+def test_the_run_files_are_those_the_code_names() -> None:
+    from ecr_sweeper import run_store
+
+    names = {run_store.CONFIG_SNAPSHOT, run_store.IN_USE, run_store.REPOSITORIES}
+    names |= {run_store.APPROVED}
+    folders = ("images", "plans", "progress", "results")
+    names |= {run_store.repository_file(f, "*").removesuffix(".json") for f in folders}
+    assert names <= set().union(*RUN_FILES_WRITTEN.values())
+
+
+def test_run_bucket_policy_denies_writes_by_anyone_but_the_stacks_roles(scenario: str) -> None:
+    cfn = deployed(scenario)
+    policy = cfn["Resources"]["RunBucketPolicy"]["Properties"]["PolicyDocument"]
+    (deny,) = [s for s in policy["Statement"] if s["Sid"] == "DenyWritesByOthers"]
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*"
+    assert set(deny["Action"]) == {"s3:PutObject", "s3:DeleteObject"}
+    assert deny["Resource"] == {"Fn::Sub": "${RunBucket.Arn}/*"}
+    (condition,) = deny["Condition"].values()
+    assert list(deny["Condition"]) == ["ArnNotLike"]
+    exempt = condition["aws:PrincipalArn"]
+    owners = [*FUNCTIONS, "StateMachine"]
+    expected = [{"Fn::GetAtt": [role_id(cfn, owner), "Arn"]} for owner in owners]
+    break_glass = SCENARIOS[scenario].get("RunDataBreakGlassArn")
+    assert sorted(map(json.dumps, exempt)) == sorted(
+        map(json.dumps, expected + ([break_glass] if break_glass else []))
+    )
+    # Every role that may write to the bucket is exempt; no other role is.
+    writers = {
+        name
+        for name, role in roles(cfn).items()
+        for statement in statements(role)
+        if {"s3:PutObject", "s3:DeleteObject"} & set(as_list(statement["Action"]))
+    }
+    assert writers == {role_id(cfn, owner) for owner in owners}
 
 
 def _s3_actions_on(role: dict[str, Any], resource: str) -> set[str]:

@@ -98,7 +98,7 @@ def test_throttling_on_any_call_is_ridden_out(operation):
         ("InUseScanFunction", "ecr:DescribeRepositories"),
         ("CollectorFunction", "ecr:DescribeImages"),
         ("EvaluatorFunction", "s3:PutObject"),
-        ("CapsFunction", "s3:ListObjectsV2"),
+        ("CapsFunction", "s3:PutObject"),  # the approved list
         ("DeleterFunction", "ecr:BatchDeleteImage"),
         ("SummaryFunction", "s3:PutObject"),
     ],

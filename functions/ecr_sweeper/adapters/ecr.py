@@ -222,17 +222,22 @@ def delete_images(
     repository: str,
     digests: Sequence[str],
     on_progress: Callable[[list[str]], None] | None = None,
+    before_sending: Callable[[list[str]], None] | None = None,
 ) -> DeleteOutcome:
     """BatchDeleteImage in chunks of 100, reading every failures[] entry.
 
     `digests` must be ordered parents first (referrers, then indexes, then images):
     ECR refuses to delete a child still listed by an index (ImageReferencedByManifestList).
     Those are retried once after every other chunk, when their parents are gone.
+    `before_sending` sees each chunk before it is sent (to journal it), `on_progress`
+    the digests ECR confirmed deleted.
     """
     outcome = DeleteOutcome()
     retry_later: list[str] = []
     for attempt, pending in enumerate((list(digests), retry_later)):
         for batch in chunks(list(pending), DELETE_BATCH_SIZE):
+            if before_sending is not None:
+                before_sending(list(batch))
             try:
                 response = ecr.batch_delete_image(
                     repositoryName=repository, imageIds=[{"imageDigest": d} for d in batch]

@@ -459,12 +459,23 @@ def _decide(
                 f"pulled {_day(pulled)}, within keep_pulled_within",
             )
         elif record.status != ACTIVE:
-            # Judged by time in the archive, never by push age or keep_count.
+            # Judged by time in the archive, never by push age or keep_count. An image
+            # being restored, or with no archive time, is kept: never guess the time.
             archived_at = _utc(record.archived_at or record.pushed_at)
-            if archived_after is None:
+            if record.status == "ACTIVATING":
+                kept[digest] = (
+                    Reason.ARCHIVED_NOT_DELETED,
+                    "status ACTIVATING: being restored from the archive",
+                )
+            elif archived_after is None:
                 kept[digest] = (
                     Reason.ARCHIVED_NOT_DELETED,
                     f"status {record.status}: the rule has no archived_expires",
+                )
+            elif record.archived_at is None:
+                kept[digest] = (
+                    Reason.ARCHIVED_NOT_DELETED,
+                    f"status {record.status}, but ECR gives no archive time (lastArchivedAt)",
                 )
             elif archived_at > now - archived_after:
                 kept[digest] = (

@@ -1,19 +1,34 @@
 """The deleter's last look: has anything changed since the plan was made?
 
 The scan is a snapshot and the world moves on while a run goes. Just before its
-BatchDeleteImage calls, the deleter re-reads each candidate and keeps (skips) any
-that was pulled after the run began, gained a tag, or now matches a keep rule.
+BatchDeleteImage calls, the deleter re-reads each candidate (and the repository's
+protect tag) in ECR and keeps (skips) any image whose deletion no longer rests on what
+ECR says now:
+
+- the repository is tagged ``ecr-sweeper:protect=true``;
+- the image is being restored from the archive (ACTIVATING), or its status is not the
+  one the plan saw (restored to ACTIVE, or archived, since);
+- it was pulled after the run began, gained a tag, or a tag of it now matches a keep
+  rule (keep_tag_patterns, protect_tag_patterns, a tag in use);
+- planned as expired: it was pushed at or after the cutoff (pushed again);
+- planned as archived too long: ECR gives no archive time, or a later one than the
+  rule's ``archived_expires`` allows.
+
+An image kept here keeps the referrers and the children the plan deletes with it
+(a signature is never deleted while its image stays; a kept index keeps its children).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from ecr_sweeper.core.images import ImageRecord
 from ecr_sweeper.core.in_use import RepositoryUsage
-from ecr_sweeper.core.policy import ImageDecision, KeepRule, Protection
+from ecr_sweeper.core.policy import ImageDecision, KeepRule, Protection, Reason
+
+ACTIVE, ACTIVATING = "ACTIVE", "ACTIVATING"
 
 
 @dataclass
@@ -27,6 +42,48 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _why_keep(
+    decision: ImageDecision,
+    image: ImageRecord,
+    run_started: datetime,
+    rule: KeepRule,
+    usage: RepositoryUsage,
+    protection: Protection,
+    cutoff: datetime,
+) -> tuple[str, str] | None:
+    """(reason, detail) if ECR's answer now keeps the image, None if it may go."""
+    if protection.repository:
+        return "protected_repository", f"{protection.repository}, set during the run"
+    if image.status == ACTIVATING:
+        return "being_restored", "status ACTIVATING: being restored from the archive"
+    if (image.status != ACTIVE) != decision.archived:
+        was = "archived" if decision.archived else "ACTIVE"
+        return "status_changed", f"status {image.status} now, {was} when planned"
+    pulled = image.last_pulled_at and _utc(image.last_pulled_at)
+    if pulled and pulled > _utc(run_started):
+        return "pulled_during_run", f"pulled {pulled.isoformat()}, after the run began"
+    new_tags = sorted(set(image.tags) - set(decision.tags))
+    if new_tags:
+        return "tagged_during_run", f"gained tag(s) {', '.join(new_tags)} during the run"
+    for tag in image.tags:
+        if rule.keeps_tag(tag) or protection.protects(tag) or tag in usage.tags:
+            return "now_matches_keep_rule", f"tag '{tag}' now matches a keep rule"
+    if decision.reason is Reason.EXPIRED and _utc(image.pushed_at) >= _utc(cutoff):
+        return (
+            "not_expired_now",
+            f"pushed {_utc(image.pushed_at).isoformat()}: not before the cutoff "
+            f"{_utc(cutoff).isoformat()}",
+        )
+    if decision.reason is Reason.ARCHIVED_EXPIRED:
+        after: timedelta | None = getattr(rule, "archived_expires_after", None)
+        if image.archived_at is None:
+            return "archive_time_unknown", "ECR gives no archive time (lastArchivedAt)"
+        archived_at = _utc(image.archived_at)
+        if after is None or archived_at > _utc(run_started) - after:
+            return "archived_recently", f"archived {archived_at.isoformat()}, too recently"
+    return None
+
+
 def recheck(
     candidates: Sequence[ImageDecision],
     current: Mapping[str, ImageRecord | None],
@@ -34,40 +91,39 @@ def recheck(
     rule: KeepRule,
     usage: RepositoryUsage,
     protection: Protection,
+    *,
+    cutoff: datetime,
 ) -> Recheck:
-    """Split the planned deletions into those still to go, those gone, and those to skip."""
+    """Split the planned deletions into those still to go, those gone, and those to skip.
+
+    `protection.repository` is the repository's protect tag as ECR reports it now.
+    """
     result = Recheck()
+    kept: dict[str, str] = {}  # digest -> why, for what the last look keeps
     for decision in candidates:
         image = current.get(decision.digest)
         if image is None:
             result.gone.append(decision.digest)
             continue
-        new_tags = sorted(set(image.tags) - set(decision.tags))
-        pulled = image.last_pulled_at and _utc(image.last_pulled_at)
-        keep_tag = next(
-            (
-                t
-                for t in image.tags
-                if rule.keeps_tag(t) or protection.protects(t) or t in usage.tags
-            ),
-            None,
-        )
-        if pulled and pulled > _utc(run_started):
-            result.skipped.append(
-                (decision, "pulled_during_run", f"pulled {pulled.isoformat()}, after the run began")
+        why = _why_keep(decision, image, run_started, rule, usage, protection, cutoff)
+        if why is not None:
+            result.skipped.append((decision, *why))
+            kept[decision.digest] = why[0]
+    # What goes with a kept image stays with it: its referrers, and an index's children.
+    go = [d for d in candidates if d.digest not in kept and current.get(d.digest) is not None]
+    changed = True
+    while changed:
+        changed = False
+        holding = {d.digest: d for d in candidates if d.digest in kept}
+        children = {child: parent for parent in holding.values() for child in parent.manifests}
+        for decision in list(go):
+            holder = (
+                decision.subject if decision.subject in holding else children.get(decision.digest)
             )
-        elif new_tags:
-            result.skipped.append(
-                (
-                    decision,
-                    "tagged_during_run",
-                    f"gained tag(s) {', '.join(new_tags)} during the run",
-                )
-            )
-        elif keep_tag is not None:
-            result.skipped.append(
-                (decision, "now_matches_keep_rule", f"tag '{keep_tag}' now matches a keep rule")
-            )
-        else:
-            result.go.append(decision)
+            if holder is not None:
+                go.remove(decision)
+                kept[decision.digest] = "kept_with"
+                result.skipped.append((decision, "kept_with", f"goes with {holder}, which stays"))
+                changed = True
+    result.go = go
     return result

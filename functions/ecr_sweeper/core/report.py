@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 from tabulate import tabulate
@@ -52,6 +54,8 @@ class RepositoryResult(BaseModel):
     already_gone: list[str] = Field(default_factory=list)
     skipped: list[ImageAction] = Field(default_factory=list)
     failures: list[dict[str, str]] = Field(default_factory=list)
+    # Why the deleter stopped part-way ("AwsRequestError: ..."), or "".
+    error: str = ""
     bytes_reclaimed: int = 0
     # Why the rest were kept: reason code -> number of images (details in the plan file).
     kept_reasons: dict[str, int] = Field(default_factory=dict)
@@ -64,9 +68,12 @@ class RepositoryLine(BaseModel):
     repository: str
     status: str
     rows: list[KindRow] = Field(default_factory=list)
-    deleted: int = 0
+    deleted: int = 0  # what left ECR (deleted or archived), or would in a dry run
     bytes_reclaimed: int = 0
     archived: Count = Field(default_factory=Count)
+    error: str = ""  # why the repository failed, or ""
+    # Sent to ECR by a deleter that stopped before writing its result, not confirmed.
+    unconfirmed: int = 0
 
 
 class Report(BaseModel):
@@ -83,6 +90,18 @@ class Report(BaseModel):
     sources: dict[str, dict[str, float]] = Field(default_factory=dict)
 
 
+def _first_failure(result: RepositoryResult) -> str:
+    if result.error:
+        return result.error
+    if result.failures:
+        first = result.failures[0]
+        return (
+            f"{len(result.failures)} images could not be removed, first: {first.get('digest')} "
+            f"{first.get('code')} {first.get('reason', '')}"
+        ).strip()
+    return ""
+
+
 def build_report(
     execution_name: str,
     dry_run: bool,
@@ -90,15 +109,33 @@ def build_report(
     repositories: list[str],
     results: dict[str, RepositoryResult],
     in_use_images: int,
+    *,
+    failures: Mapping[str, str] | None = None,
+    progress: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Report:
-    """Combine every repository's result; a repository with no result did not finish."""
+    """Combine every repository's result; a repository with no result did not finish.
+
+    `failures`: why a repository's child execution failed ("Error: Cause"); `progress`:
+    the journal of a deleter that stopped before writing its result (what ECR confirmed
+    it deleted or archived, and what it sent)."""
+    failures, progress = failures or {}, progress or {}
     lines: list[RepositoryLine] = []
     failed: list[str] = []
     for name in repositories:
         result = results.get(name)
         if result is None:
             failed.append(name)
-            lines.append(RepositoryLine(repository=name, status="failed: no result"))
+            journal = progress.get(name, {})
+            confirmed, sent = set(journal.get("deleted", [])), set(journal.get("sent", []))
+            lines.append(
+                RepositoryLine(
+                    repository=name,
+                    status="failed",
+                    deleted=0 if dry_run else len(confirmed),
+                    error=failures.get(name, "the repository did not finish"),
+                    unconfirmed=len(sent - confirmed),
+                )
+            )
             continue
         if result.status == "failed":  # "held" is a safety cap doing its job, not a failure
             failed.append(name)
@@ -111,6 +148,9 @@ def build_report(
                 deleted=count,
                 bytes_reclaimed=result.bytes_reclaimed,
                 archived=result.archived,
+                error=(_first_failure(result) or failures.get(name, ""))
+                if result.status == "failed"
+                else "",
             )
         )
     # Most bytes reclaimed first, as an operator reads it.
@@ -151,8 +191,14 @@ def render_table(report: Report, tablefmt: str = "presto") -> str:
     """ecrm's table: REPOSITORY | TYPE | TOTAL | EXPIRED | KEEP, cells `N (size)`."""
     rows = table_rows(report)
     if not rows:
-        return "(no repositories matched the config)"
+        return _no_rows(report)
     return tabulate(rows, headers=TABLE_HEADERS, tablefmt=tablefmt, disable_numparse=True)
+
+
+def _no_rows(report: Report) -> str:
+    if report.repositories:
+        return "(no repository finished: see the failures)"
+    return "(no repositories matched the config)"
 
 
 def render_summary_line(report: Report) -> str:
@@ -194,7 +240,18 @@ def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str
     for line in report.repositories:
         result = results.get(line.repository)
         if result is None:
-            parts += [f"## {line.repository}", "", "FAILED: the repository did not finish.", ""]
+            parts += [f"## {line.repository}", "", f"FAILED: {line.error}", ""]
+            if line.deleted or line.unconfirmed:
+                parts += [
+                    f"Deleted before the failure: {line.deleted} images (confirmed by ECR)"
+                    + (
+                        f"; {line.unconfirmed} more were sent to ECR without an answer"
+                        if line.unconfirmed
+                        else ""
+                    )
+                    + ".",
+                    "",
+                ]
             continue
         # In a deleting run, list what ECR confirmed deleted; failures are listed below.
         done = set(result.deleted) | set(result.archived_now)
@@ -208,6 +265,7 @@ def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str
             or result.archived.count
             or result.held
             or result.archived_now
+            or line.error
         ):
             continue
         verb = "Would delete" if report.dry_run else "Deleted"
@@ -218,6 +276,12 @@ def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str
                 else ("Archived or deleted")
             )
         parts += [f"## {line.repository}", "", f"Rule: `{result.rule}`", ""]
+        if line.error:
+            parts += [
+                f"FAILED: {line.error}. Deleted before the failure: {len(result.deleted)} "
+                f"images (`results/{line.repository}.json`).",
+                "",
+            ]
         if result.kept_reasons:
             reasons = ", ".join(f"{k} {v}" for k, v in sorted(result.kept_reasons.items()))
             parts += [f"Kept: {reasons} (every image's reason: `{result.plan_key}`)", ""]
@@ -312,7 +376,7 @@ def render_notification(report: Report, links: Links) -> tuple[str, str]:
     table = (
         tabulate(rows, headers=TABLE_HEADERS, tablefmt="presto", disable_numparse=True)
         if rows
-        else "(no repositories matched the config)"
+        else _no_rows(report)
     )
     if rest:
         # A sentence, not a table row: its large sums would widen every column, and the
@@ -345,3 +409,39 @@ def render_notification(report: Report, links: Links) -> tuple[str, str]:
         lines += [f"Held by a safety cap (nothing deleted): {', '.join(held)}", ""]
     lines += link_lines(links)
     return subject, "\n".join(lines)
+
+
+FAILURE_ROWS = 10  # repositories named one by one in a failure's cause
+FAILURE_DETAIL = 300  # characters of each repository's error
+
+
+def render_failure(report: Report) -> str:
+    """Why a run failed, for the notification (the error's cause): which repositories
+    failed and why, and what left ECR, per repository. Its size does not grow with the
+    number of repositories: past FAILURE_ROWS, the rest are counted."""
+    verb = "would delete" if report.dry_run else "deleted"
+    by_line = {line.repository: line for line in report.repositories}
+    failed = [by_line[name] for name in report.failed if name in by_line]
+    reasons = "; ".join(
+        f"{line.repository} ({line.error[:FAILURE_DETAIL] or 'failed'})"
+        for line in failed[:FAILURE_ROWS]
+    )
+    more = len(failed) - FAILURE_ROWS
+    gone = sorted(
+        (line for line in report.repositories if line.deleted or line.unconfirmed),
+        key=lambda line: (-line.deleted, line.repository),
+    )
+    per_repository = ", ".join(
+        f"{line.repository}: {line.deleted}"
+        + (f" (+{line.unconfirmed} unconfirmed)" if line.unconfirmed else "")
+        for line in gone[:FAILURE_ROWS]
+    )
+    if len(gone) > FAILURE_ROWS:
+        per_repository += f", and {len(gone) - FAILURE_ROWS} more repositories"
+    return (
+        f"{len(report.failed)} of {len(report.repositories)} repositories failed: {reasons}"
+        + (f"; and {more} more" if more > 0 else "")
+        + f"; {verb} {report.images_deleted} images in all"
+        + f" ({format_size(report.bytes_reclaimed)})"
+        + (f": {per_repository}" if per_repository else "")
+    )

@@ -1,18 +1,30 @@
-"""CapsFunction: between planning and deleting, the run-wide safety caps."""
+"""CapsFunction: between planning and deleting, the run-wide safety caps and the list of
+plans the sweep may act on."""
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from ecr_sweeper import steps
-from ecr_sweeper.events import SummaryEvent
+from ecr_sweeper.adapters.map_results import read_child_results
+from ecr_sweeper.errors import RunDataError
+from ecr_sweeper.events import CapsEvent, PlanOutcome
 from ecr_sweeper.handlers.common import clients, logger, metrics, parse_event
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    run = parse_event(SummaryEvent, event).run
+    caps_event = parse_event(CapsEvent, event)
+    run = caps_event.run
     logger.append_keys(execution=run.execution_name)
-    caps = steps.check_caps(run, clients)
-    metrics.add_metric(name="DeletionsPlanned", unit="Count", value=caps["planned"])
-    metrics.add_metric(name="RepositoriesHeld", unit="Count", value=caps["held"])
-    return caps
+    # What each evaluator returned, as Step Functions recorded it.
+    children = read_child_results(clients("s3"), caps_event.plan_results, run.bucket)
+    try:
+        outcomes = [PlanOutcome.model_validate(output) for output in children.succeeded]
+    except ValidationError as error:
+        raise RunDataError(f"the plan Map's results are malformed: {error}") from error
+    caps = steps.check_caps(run, outcomes, clients)
+    metrics.add_metric(name="DeletionsPlanned", unit="Count", value=caps.planned)
+    metrics.add_metric(name="RepositoriesHeld", unit="Count", value=caps.held)
+    return caps.model_dump(mode="json")

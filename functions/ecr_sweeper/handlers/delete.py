@@ -1,18 +1,27 @@
-"""DeleterFunction: delete what the plan says (nothing in a dry run)."""
+"""DeleterFunction: delete what the approved plan says (nothing in a dry run)."""
 
+import os
 from typing import Any
 
 from ecr_sweeper import steps
-from ecr_sweeper.events import RepositoryEvent
+from ecr_sweeper.events import DeleteEvent
 from ecr_sweeper.handlers.common import clients, logger, metrics, parse_event
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    item = parse_event(RepositoryEvent, event)
+    item = parse_event(DeleteEvent, event)
     logger.append_keys(execution=item.run.execution_name, repository=item.repository)
-    output = steps.delete_repository(item.repository, item.run, clients)
+    output = steps.delete_repository(
+        item.repository,
+        item.run,
+        clients,
+        plan_sha256=item.plan_sha256,
+        approved=item.approved,
+        account_id=context.invoked_function_arn.split(":")[4],
+        region=os.environ.get("AWS_REGION", ""),
+    )
     if item.run.dry_run:
         metrics.add_metric(name="ImagesPlanned", unit="Count", value=output.deleted)
     else:

@@ -3,7 +3,9 @@
 from typing import Any
 
 from ecr_sweeper import steps
+from ecr_sweeper.adapters.map_results import read_child_results
 from ecr_sweeper.core.report import Links, console_link
+from ecr_sweeper.errors import AwsRequestError, RunDataError
 from ecr_sweeper.events import SummaryEvent
 from ecr_sweeper.handlers.common import clients, env, logger, metrics, parse_event
 
@@ -19,12 +21,22 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         plan_map_run=console_link(region, summary.plan_map_run),
         sweep_map_run=console_link(region, summary.sweep_map_run),
     )
+    # Why a repository's child execution failed, from each Map's results.
+    failures: dict[str, str] = {}
+    for where in (summary.plan_results, summary.sweep_results):
+        if where is None:
+            continue
+        try:
+            failures.update(read_child_results(clients("s3"), where, summary.run.bucket).failed)
+        except (AwsRequestError, RunDataError) as error:  # the report says less, still
+            logger.warning("the Map results could not be read", extra={"error": str(error)})
     try:
         output, report = steps.summarize_run(
             summary.run,
             clients,
             links=links,
             notify_on_success=env("NOTIFY_ON_SUCCESS", "false").lower() == "true",
+            failures=failures,
         )
     except Exception:
         metrics.add_metric(name="RunsFailed", unit="Count", value=1)

@@ -1,0 +1,61 @@
+"""The results a Distributed Map's ResultWriter wrote: what each child execution returned.
+
+Step Functions writes them with the state machine's role (`map-results/`, which no
+function may write) and names the manifest in the Map state's output, which travels in
+the payload: so they are what the children really returned. The manifest lists the
+result files by status; each file is a JSON array of child executions, with `Input`
+and, for SUCCEEDED, `Output`, for FAILED, `Error` and `Cause` (JSON strings).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ecr_sweeper.adapters.aws import classify
+from ecr_sweeper.errors import RunDataError
+from ecr_sweeper.events import MapResults
+
+PREFIX = "map-results/"
+
+
+@dataclass
+class ChildResults:
+    succeeded: list[dict[str, Any]] = field(default_factory=list)  # each child's Output
+    # repository -> "Error: Cause" of each failed child
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def _read_json(s3: Any, bucket: str, key: str) -> Any:
+    try:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as error:
+        raise classify(error, f"reading s3://{bucket}/{key}") from error
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as error:
+        raise RunDataError(f"s3://{bucket}/{key} is not JSON: {error}") from error
+
+
+def read_child_results(s3: Any, where: MapResults, run_bucket: str) -> ChildResults:
+    """Every child's output (SUCCEEDED) and error (FAILED) of one Map Run."""
+    if where.bucket != run_bucket or not where.key.startswith(PREFIX):
+        raise RunDataError(f"Map results at s3://{where.bucket}/{where.key}: not this run's")
+    manifest = _read_json(s3, where.bucket, where.key)
+    results = ChildResults()
+    try:
+        files = manifest["ResultFiles"]
+        for entry in files.get("SUCCEEDED", []):
+            for child in _read_json(s3, where.bucket, entry["Key"]):
+                results.succeeded.append(json.loads(child["Output"]))
+        for entry in files.get("FAILED", []):
+            for child in _read_json(s3, where.bucket, entry["Key"]):
+                repository = str(json.loads(child.get("Input") or "{}").get("repository", "?"))
+                error, cause = child.get("Error") or "", child.get("Cause") or ""
+                results.failed[repository] = f"{error}: {cause}" if cause else error
+    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as error:
+        raise RunDataError(f"Map results at s3://{where.bucket}/{where.key}: {error}") from error
+    return results
