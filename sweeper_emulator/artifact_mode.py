@@ -86,24 +86,37 @@ class EmulatorServer:
             return self._moto(environ, start_response)
         body = request.get_data()
         environ["wsgi.input"] = io.BytesIO(body)  # for moto, which reads it again
-        answer = self._answer(operation, request, body)
+        service, _, name = operation.partition(":")
+        fault = faults.CALLS.record(operation, function=request.headers.get(FUNCTION_HEADER))
+        if fault is None and operation == "sts:AssumeRole":
+            fault = faults.refuse_untrusted(body)
+        if fault is not None and fault.crash and fault.after:
+            # The call goes through; the runtime dies as the answer arrives.
+            def crash_after(status: str, headers: list[Any], *exc_info: Any) -> Any:
+                return start_response(status, [*headers, (CRASH_HEADER, fault.error)], *exc_info)
+
+            return self._moto(environ, crash_after)
+        if fault is not None and fault.crash:
+            answer: tuple[int, dict[str, str], bytes] | None = (
+                500,
+                {CRASH_HEADER: fault.error},
+                b"",
+            )
+        elif fault is not None:
+            answer = faults.error_response(fault, service)
+        else:
+            answer = self._served(service, name, request, body)
         if answer is None:
             return self._moto(environ, start_response)
         status, headers, content = answer
         start_response(f"{status} {'OK' if status < 400 else 'Error'}", list(headers.items()))
         return [content]
 
-    def _answer(
-        self, operation: str, request: Request, body: bytes
+    @staticmethod
+    def _served(
+        service: str, name: str, request: Request, body: bytes
     ) -> tuple[int, dict[str, str], bytes] | None:
-        service, _, name = operation.partition(":")
-        fault = faults.CALLS.record(operation, function=request.headers.get(FUNCTION_HEADER))
-        if fault is None and operation == "sts:AssumeRole":
-            fault = faults.refuse_untrusted(body)
-        if fault is not None and fault.crash:
-            return 500, {CRASH_HEADER: fault.error}, b""
-        if fault is not None:
-            return faults.error_response(fault, service)
+        """The answer of an API the emulator serves itself, if this is one."""
         scope = _SCOPE.search(request.headers.get("Authorization", ""))
         region = scope.group(1) if scope else "us-east-1"
         # The served handlers route by the AWS host name, as a client without an
