@@ -560,7 +560,7 @@ def test_a_minus_sign_carrying_to_later_terms_is_warned_about() -> None:
     warnings = [w for w in config.warnings if "minus sign" in w]
     assert warnings == [
         "repositories[0].expires: '1d-2h3h' is 19:00:00: a minus sign applies to every term "
-        "after it, as in ecrm (write `-` before each term to subtract, `+` to add again)"
+        "after it, as in ecrm (write `+` before a term to add it)"
     ]
 
 

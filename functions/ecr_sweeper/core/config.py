@@ -511,8 +511,7 @@ def _entry_warnings(section: str, index: int, entry: _NameMatcher) -> Iterable[s
             if text is not None and minus_carries(text):
                 yield (
                     f"{where}.{key}: {text!r} is {parse_duration(text)}: a minus sign applies "
-                    "to every term after it, as in ecrm (write `-` before each term to "
-                    "subtract, `+` to add again)"
+                    "to every term after it, as in ecrm (write `+` before a term to add it)"
                 )
 
 
