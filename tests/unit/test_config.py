@@ -97,8 +97,25 @@ DAY = timedelta(days=1)
         ("1h30m15s", timedelta(hours=1, minutes=30, seconds=15)),
         ("7day+4days-3days", 8 * DAY),  # k1LoW/duration sums signed terms
         ("1d-12h", timedelta(hours=12)),
+        ("1d-2h3h", timedelta(hours=19)),  # a minus sign carries to the terms after it
+        ("1d-2h+3h", timedelta(hours=25)),  # ... until a plus sign
+        ("1d--2h", timedelta(hours=22)),  # the last sign written wins
+        ("1d+-2h", timedelta(hours=22)),
+        ("- 3 hour", -timedelta(hours=3)),
         ("30DAYS", 30 * DAY),  # units are case-insensitive, as in k1LoW/duration
         ("-1d", -DAY),  # valid duration; invalid as `expires` (checked there)
+        ("1nsec", timedelta(microseconds=1)),  # rounded up to whole microseconds
+        ("1999ns", timedelta(microseconds=2)),
+        ("2 nanoseconds", timedelta(microseconds=1)),
+        ("1 nanosecond", timedelta(microseconds=1)),
+        ("5usec", timedelta(microseconds=5)),
+        ("1 microsecond", timedelta(microseconds=1)),
+        ("3 microseconds", timedelta(microseconds=3)),
+        ("1500msec", timedelta(milliseconds=1500)),
+        ("1 millisecond", timedelta(milliseconds=1)),
+        ("2 milliseconds", timedelta(milliseconds=2)),
+        ("1.h", timedelta(hours=1)),
+        (".5h", timedelta(minutes=30)),
     ],
 )
 def test_parse_duration_accepts_ecrm_forms(text: str, expected: timedelta) -> None:
@@ -118,6 +135,8 @@ def test_parse_duration_accepts_ecrm_forms(text: str, expected: timedelta) -> No
         ("1.2.3d", "invalid number '1.2.3'"),
         ("30days!", "unexpected character '!'"),
         ("3d -", "ends without a number and unit"),
+        ("1-2h", "missing unit after '1'"),  # ecrm would read -12h
+        ("1h 30", "missing unit after '30'"),
         ("99999999999w", "too long"),
     ],
 )
@@ -511,12 +530,38 @@ def test_bare_number_duration() -> None:
     assert "repositories[0].expires: invalid duration '30': missing unit after '30'" in message
 
 
-@pytest.mark.parametrize("expires", ["0d", "0s", "-1d", "1d-2d", "1ns"])
-def test_expires_must_be_positive(expires: str) -> None:
-    message = repo_error(f"{{name: a, expires: '{expires}'}}")
-    assert f"repositories[0].expires: invalid duration '{expires}': must be longer than zero" in (
+@pytest.mark.parametrize("expires", ["0d", "0s", "-1d", "1d-2d", "1d-2h22h", "0.1ns"])
+def test_expires_of_zero_or_less_is_refused_naming_the_rule(expires: str) -> None:
+    """ecrm would accept these and expire every image at once."""
+    message = repo_error(f"{{name_pattern: 'app-*', expires: '{expires}'}}")
+    assert f"repositories[0].expires: invalid duration '{expires}': comes to zero or less" in (
         message
     )
+    assert "every image of the repositories name_pattern=app-* matches" in message
+
+
+def test_the_smallest_positive_expires_is_accepted() -> None:
+    assert cfg("repositories: [{name: a, expires: 1ns}]").repositories[0].expires_after == (
+        timedelta(microseconds=1)  # rounded up: the cutoff is never later than ecrm's
+    )
+
+
+def test_other_durations_of_zero_or_less_are_refused() -> None:
+    message = repo_error("{name: a, expires: 1d, keep_pulled_within: 1h-1h}")
+    assert (
+        "repositories[0].keep_pulled_within: invalid duration '1h-1h': comes to zero or less "
+        "(0s); it must be more than zero"
+    ) in message
+
+
+def test_a_minus_sign_carrying_to_later_terms_is_warned_about() -> None:
+    config = cfg("repositories: [{name: a, expires: 1d-2h3h}, {name: b, expires: 1d-2h-3h}]")
+    assert [r.expires_after for r in config.repositories] == [timedelta(hours=19)] * 2
+    warnings = [w for w in config.warnings if "minus sign" in w]
+    assert warnings == [
+        "repositories[0].expires: '1d-2h3h' is 19:00:00: a minus sign applies to every term "
+        "after it, as in ecrm (write `+` before a term to add it)"
+    ]
 
 
 def test_expires_required() -> None:

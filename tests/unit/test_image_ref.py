@@ -2,9 +2,11 @@ import pytest
 
 from ecr_sweeper.core.image_ref import (
     ImageRef,
+    UnreadableRef,
     ecr_registry,
     is_valid_digest,
     parse_image_ref,
+    read_unreadable,
 )
 
 ACCT = "123456789012"
@@ -140,8 +142,8 @@ def test_lookalike_hosts_are_not_ecr(uri):
         f"{ECR}/web/",
         f"{ECR}/-web",
         f"{ECR}/web:-v1",
-        f"{ECR}/web:{'t' * 129}",
-        f"{ECR}/" + "a" * 300,
+        f"{ECR}/web:{'t' * 301}",
+        f"{ECR}/" + "a" * 257,
         f"{ECR}/web:v 1",
         "web tag",
         "repo:tag\x00",
@@ -170,8 +172,51 @@ def test_digest_only_has_no_implicit_tag():
     assert ref.tag is None
 
 
-def test_tag_length_limit():
-    assert parse_image_ref(f"{ECR}/web:{'t' * 128}") is not None
+@pytest.mark.parametrize("length", [128, 129, 255, 300])
+def test_tags_up_to_ecrs_300_characters(length):
+    """Docker stops at 128 characters, ECR at 300: a longer tag dropped by the parser
+    would leave its image unprotected."""
+    ref = parse_image_ref(f"{ECR}/web:{'t' * length}")
+    assert ref is not None and ref.tag == "t" * length
+
+
+def test_repository_names_up_to_ecrs_256_characters():
+    """Docker caps the whole name at 255; an ECR repository name alone may have 256."""
+    name = "/".join(["a" * 63] * 4) + "b"
+    assert len(name) == 256
+    ref = parse_image_ref(f"{ECR}/{name}:v1")
+    assert ref is not None and ref.repository == name
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        (f"{ECR}/web:{'t' * 301}", "web"),
+        (f"{ECR}/team/web:v 1", "team/web"),
+        (f"{ECR}/web@sha256:abc", "web"),
+        (f"{ECR}/Web:v1", "web"),  # ECR names are lowercase
+        (f"  https://{ECR}/web:v1", "web"),
+        (f"{ECR}:443/web:-v1", "web"),
+        (f"{ECR}/web/:v1", None),
+        (f"{ECR}//web", None),
+        (f"{ECR}/", None),
+        (f"{ECR}/a web:v1", None),
+    ],
+)
+def test_what_an_unreadable_reference_still_names(uri, expected):
+    assert parse_image_ref(uri) is None
+    assert read_unreadable(uri) == UnreadableRef(ACCT, "us-east-1", expected)
+
+
+@pytest.mark.parametrize("uri", ["web tag", "https://example.com/app:v1", "", f"x{ACCT}"])
+def test_an_unreadable_reference_naming_no_ecr_registry_names_nothing_here(uri):
+    assert read_unreadable(uri) is None
+
+
+def test_the_registry_of_an_unreadable_reference_is_its_own():
+    assert read_unreadable(f"2{ACCT}.dkr.ecr.us-east-1.amazonaws.com/web:a b") is None
+    other = "210987654321.dkr-ecr.eu-west-1.on.aws/web:a b"
+    assert read_unreadable(other) == UnreadableRef("210987654321", "eu-west-1", "web")
 
 
 @pytest.mark.parametrize(

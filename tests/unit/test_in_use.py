@@ -1,3 +1,5 @@
+import pytest
+
 from ecr_sweeper.core.in_use import (
     IGNORED_NOT_ECR,
     IGNORED_OTHER_REGISTRY,
@@ -7,6 +9,7 @@ from ecr_sweeper.core.in_use import (
     InUseSet,
     RepositoryUsage,
 )
+from ecr_sweeper.errors import SourceReadError
 
 ACCT = "123456789012"
 REGION = "eu-west-1"
@@ -79,12 +82,62 @@ def test_other_account_region_and_non_ecr_are_ignored():
 def test_add_digest():
     b = builder()
     b.add_digest("web", D1, "ecs:task/prod/abc", "ecs")
-    b.add_digest("web", "sha256:nothex", "ecs:task/prod/abc", "ecs")
+    b.add_digest("web", "sha256:nothex", "ecs:task/prod/def", "ecs")
     b.add_digest("", D1, "ecs:task/prod/abc", "ecs")
     built = b.build()
     assert built.usage_for("web").digests == {D1: ["ecs:task/prod/abc"]}
-    assert built.ignored == {IGNORED_UNPARSABLE: 2}
-    assert built.sources == {"ecs": 1}
+    # a digest that cannot be read keeps the whole repository
+    assert built.usage_for("web").unreadable == {"web@sha256:nothex": ["ecs:task/prod/def"]}
+    assert built.ignored == {IGNORED_UNPARSABLE: 1}
+    assert built.sources == {"ecs": 2}
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [f"{HOST}/web:{'t' * 301}", f"{HOST}/web:v 1", f"{HOST}/web@sha256:ABC", f"{HOST}/Web:v1"],
+)
+def test_an_unreadable_reference_keeps_the_whole_repository_it_names(reference):
+    b = builder()
+    b.add(reference, "ecs:task/prod/abc", "ecs")
+    built = b.build()
+    usage = built.usage_for("web")
+    assert usage.unreadable == {reference: ["ecs:task/prod/abc"]}
+    assert usage.digests == {} and usage.tags == {}
+    assert built.ignored == {} and built.sources == {"ecs": 1}
+    assert built.image_count() == 1
+    assert InUseSet.model_validate_json(built.model_dump_json()) == built
+
+
+def test_an_unreadable_reference_to_another_registry_is_ignored():
+    b = builder()
+    b.add(f"210987654321.dkr.ecr.{REGION}.amazonaws.com/web:v 1", "a", "ecs")
+    b.add(f"{ACCT}.dkr.ecr.us-east-1.amazonaws.com/web:v 1", "a", "ecs")
+    assert b.build().ignored == {IGNORED_OTHER_REGISTRY: 2}
+
+
+@pytest.mark.parametrize("reference", [f"{HOST}/", f"{HOST}/a b:v1", f"{HOST}//web"])
+def test_an_unreadable_reference_to_this_registry_without_a_repository_fails_the_scan(
+    reference,
+):
+    b = builder()
+    with pytest.raises(SourceReadError) as info:
+        b.add(reference, "ecs:task/prod/abc", "ecs")
+    message = str(info.value)
+    assert "ecs:task/prod/abc" in message and "cannot be read" in message
+    assert "nothing is deleted" in message
+
+
+def test_usage_for_adds_the_digests_in_use_in_other_repositories():
+    b = builder()
+    b.add(f"{HOST}/web@{D1}", "ecs:task/prod/abc", "ecs")
+    b.add(f"{HOST}/api@{D2}", "lambda:fn:1", "lambda")
+    built = b.build()
+    assert built.usage_for("sigs").digests_elsewhere == {
+        D1: ["web: ecs:task/prod/abc"],
+        D2: ["api: lambda:fn:1"],
+    }
+    assert built.usage_for("web").digests_elsewhere == {D2: ["api: lambda:fn:1"]}
+    assert "digests_elsewhere" not in built.usage_for("web").model_dump()  # never stored
 
 
 def test_users_deduplicated_and_capped():

@@ -36,6 +36,7 @@ class Rule:
     expires_after: timedelta = timedelta(days=30)
     keep_count: int = 0
     keep_tag_patterns: tuple[str, ...] = ("latest",)
+    include_artifacts: bool = False
 
     def keeps_tag(self, tag: str) -> bool:
         for pattern in self.keep_tag_patterns:
@@ -128,19 +129,21 @@ def test_not_expired_and_the_cutoff_boundary():
     result = plan(
         [
             img(1, 29),
-            img(2, 30),  # pushed exactly at the cutoff: not after it, so expired
+            img(2, 30),  # pushed exactly at the cutoff: not before it, so not expired
             img(3, 30 - 1 / 86400),  # one second after the cutoff
+            img(4, 30 + 1 / 86400),  # one second before the cutoff
         ],
         rule,
     )
     assert verdicts(result) == {
         1: (KEEP, Reason.NOT_EXPIRED),
-        2: (DELETE, Reason.EXPIRED),
+        2: (KEEP, Reason.NOT_EXPIRED),
         3: (KEEP, Reason.NOT_EXPIRED),
+        4: (DELETE, Reason.EXPIRED),
     }
     assert by(result)[1].detail == "pushed 2026-10-30, not expired (cutoff 2026-10-29)"
     assert result.cutoff == NOW - timedelta(days=30)
-    assert by(result)[2].detail.startswith("expired, not in use")
+    assert by(result)[4].detail.startswith("expired, not in use")
 
 
 def test_keep_count_counts_only_tagged_expired_images_newest_first():
@@ -329,6 +332,7 @@ def test_children_of_kept_indexes_take_no_keep_count_slot():
             img(3, 101, "v2-arm64"),
             img(4, 200, "v1"),
             img(5, 300, "v0"),
+            img(6, 400, "v-1"),
         ],
         Rule(keep_count=2),
     )
@@ -337,8 +341,38 @@ def test_children_of_kept_indexes_take_no_keep_count_slot():
         2: (KEEP, Reason.CHILD_OF_KEPT_INDEX),
         3: (KEEP, Reason.CHILD_OF_KEPT_INDEX),
         4: (KEEP, Reason.KEEP_COUNT),
-        5: (DELETE, Reason.EXPIRED),
+        5: (KEEP, Reason.KEEP_COUNT),
+        6: (DELETE, Reason.EXPIRED),
     }
+
+
+def test_indexes_count_apart_from_images_as_in_ecrm():
+    """ecrm keeps the N newest expired tagged indexes *and* the N newest expired
+    tagged images: one shared counter would delete what ecrm keeps."""
+    result = plan(
+        [
+            index(1, 100, [], "i3"),
+            img(2, 110, "b3"),
+            index(3, 120, [], "i2"),
+            img(4, 130, "b2"),
+            index(5, 140, []),  # untagged: never a slot
+            index(6, 150, [], "i1"),
+            img(7, 160, "b1"),
+        ],
+        Rule(keep_count=2),
+    )
+    assert verdicts(result) == {
+        1: (KEEP, Reason.KEEP_COUNT),
+        2: (KEEP, Reason.KEEP_COUNT),
+        3: (KEEP, Reason.KEEP_COUNT),
+        4: (KEEP, Reason.KEEP_COUNT),
+        5: (DELETE, Reason.EXPIRED),
+        6: (DELETE, Reason.EXPIRED),
+        7: (DELETE, Reason.EXPIRED),
+    }
+    assert by(result)[1].detail == "keep_count slot 1 of 2 (image indexes)"
+    assert by(result)[3].detail == "keep_count slot 2 of 2 (image indexes)"
+    assert by(result)[4].detail == "keep_count slot 2 of 2"
 
 
 def test_not_expired_index_keeps_expired_children():
@@ -397,22 +431,89 @@ def test_referrer_is_kept_with_its_subject_whatever_its_age_and_tags():
     assert by(result)[2].kind is ImageKind.REFERRER
 
 
-def test_referrer_is_deleted_with_its_subject_even_when_new():
-    result = plan([img(1, 400), img(2, 1, subject=dg(1), artifact_media_type=SIGNATURE)])
+def test_a_referrer_whose_subject_goes_is_judged_on_its_own_as_ecrm_would():
+    images = [
+        img(1, 400),
+        img(2, 1, subject=dg(1), artifact_media_type=SIGNATURE),  # new
+        img(3, 400, subject=dg(1), artifact_media_type=SIGNATURE),  # old, an artifact
+        img(4, 400, subject=dg(1)),  # old, an image to ecrm
+    ]
+    result = plan(images)
     assert verdicts(result) == {
         1: (DELETE, Reason.EXPIRED),
-        2: (DELETE, Reason.REFERRER_OF_DELETED),
+        2: (KEEP, Reason.NOT_EXPIRED),
+        3: (KEEP, Reason.ARTIFACT),
+        4: (DELETE, Reason.REFERRER_OF_DELETED),
     }
-    assert result.to_delete() == [dg(2), dg(1)]
+    assert by(result)[2].detail == (
+        f"pushed 2026-11-27, not expired (cutoff 2026-10-29); its subject {dg(1)} is deleted"
+    )
+    assert by(result)[4].detail == (
+        f"referrer of deleted {dg(1)}, itself expired (pushed 2025-10-24, cutoff 2026-10-29)"
+    )
+    assert result.to_delete() == [dg(4), dg(1)]
+    # include_artifacts: the old signature is judged like an image too
+    result = plan(images, Rule(include_artifacts=True))
+    assert verdicts(result)[3] == (DELETE, Reason.REFERRER_OF_DELETED)
+    assert verdicts(result)[2] == (KEEP, Reason.NOT_EXPIRED)
 
 
-def test_orphan_referrer_is_deleted():
-    result = plan([img(2, 1, subject=dg(1), artifact_media_type=SIGNATURE), img(3, 1)])
+def test_a_referrer_whose_subject_is_not_in_the_repository_is_an_image_like_any_other():
+    result = plan(
+        [
+            img(2, 400, subject=dg(1), artifact_media_type=SIGNATURE),
+            img(3, 1, subject=dg(1)),
+            img(4, 400, subject=dg(1)),
+            img(5, 400, "v1", subject=dg(1)),
+        ],
+        Rule(keep_count=1),
+    )
     assert verdicts(result) == {
-        2: (DELETE, Reason.ORPHAN_REFERRER),
+        2: (KEEP, Reason.ARTIFACT),
         3: (KEEP, Reason.NOT_EXPIRED),
+        4: (DELETE, Reason.EXPIRED),
+        5: (KEEP, Reason.KEEP_COUNT),
     }
-    assert dg(1) in by(result)[2].detail
+    assert by(result)[2].detail == (
+        f"artifact ({SIGNATURE}) never deleted; its subject {dg(1)} is not in this repository"
+    )
+    assert by(result)[2].kind is ImageKind.REFERRER  # as ECR reports it
+
+
+def test_a_referrer_of_an_image_in_use_anywhere_is_kept():
+    """cosign's COSIGN_REPOSITORY: signatures in a repository of their own."""
+    sig_tag = dg(1).replace(":", "-") + ".sig"
+    used = RepositoryUsage(digests_elsewhere={dg(1): ["app: ecs:task/prod/1"]})
+    result = plan(
+        [
+            img(2, 400, sig_tag),
+            img(3, 400, subject=dg(1)),
+            img(4, 400, "v1", dg(1).replace(":", "-") + ".att"),  # an image first, but kept
+            img(5, 400, dg(9).replace(":", "-") + ".sig"),
+        ],
+        used=used,
+    )
+    assert verdicts(result) == {
+        2: (KEEP, Reason.SUBJECT_IN_USE),
+        3: (KEEP, Reason.SUBJECT_IN_USE),
+        4: (KEEP, Reason.SUBJECT_IN_USE),
+        5: (DELETE, Reason.EXPIRED),
+    }
+    assert by(result)[2].detail == f"referrer of {dg(1)}, in use by app: ecs:task/prod/1"
+    # in use in this repository, by digest, but not pushed here
+    result = plan([img(2, 400, sig_tag)], used=usage(digests=[1]))
+    assert verdicts(result) == {2: (KEEP, Reason.SUBJECT_IN_USE)}
+
+
+def test_an_unreadable_in_use_reference_keeps_every_image_of_its_repository():
+    used = RepositoryUsage(unreadable={"registry/web:bad tag": ["ecs:task/prod/1"]})
+    result = plan([img(1, 400), img(2, 400, "v1"), index(3, 400, [1])], used=used)
+    assert {d.reason for d in result.decisions} == {Reason.UNREADABLE_REFERENCE}
+    assert all(d.action is KEEP for d in result.decisions)
+    assert by(result)[1].detail == (
+        "the in-use reference 'registry/web:bad tag', used by ecs:task/prod/1, names this "
+        "repository but its tag or digest cannot be read: every image is kept"
+    )
 
 
 def test_a_referrer_in_use_keeps_its_subject():
@@ -438,7 +539,14 @@ def test_referrer_chains_follow_the_root_subject():
         2: (KEEP, Reason.REFERRER_OF_KEPT),
         3: (KEEP, Reason.REFERRER_OF_KEPT),
     }
-    gone = plan(images)
+    # The SBOM is an artifact: ecrm never deletes it, and its signature stays with it.
+    alone = plan(images)
+    assert verdicts(alone) == {
+        1: (DELETE, Reason.EXPIRED),
+        2: (KEEP, Reason.ARTIFACT),
+        3: (KEEP, Reason.REFERRER_OF_KEPT),
+    }
+    gone = plan(images, Rule(include_artifacts=True))
     assert verdicts(gone) == {
         1: (DELETE, Reason.EXPIRED),
         2: (DELETE, Reason.REFERRER_OF_DELETED),
@@ -458,22 +566,25 @@ def test_referrer_of_a_child_of_a_kept_index():
     assert verdicts(result)[3] == (KEEP, Reason.REFERRER_OF_KEPT)
 
 
-def test_soci_index_follows_its_subject():
-    result = plan(
-        [
-            img(1, 400),
-            img(2, 1, subject=dg(1), artifact_media_type=SOCI_V2),
-            img(3, 1, "keep-me"),
-            img(4, 400, subject=dg(3), artifact_media_type=SOCI_V2),
-        ]
-    )
+def test_soci_index_is_kept_with_its_subject_and_otherwise_is_an_artifact():
+    images = [
+        img(1, 400),
+        img(2, 400, subject=dg(1), artifact_media_type=SOCI_V2),
+        img(3, 1, "keep-me"),
+        img(4, 400, subject=dg(3), artifact_media_type=SOCI_V2),
+    ]
+    result = plan(images)
     assert verdicts(result) == {
         1: (DELETE, Reason.EXPIRED),
-        2: (DELETE, Reason.REFERRER_OF_DELETED),
+        2: (KEEP, Reason.ARTIFACT),  # ecrm never deletes a SOCI index it finds this way
         3: (KEEP, Reason.NOT_EXPIRED),
         4: (KEEP, Reason.REFERRER_OF_KEPT),
     }
     assert by(result)[2].kind is ImageKind.SOCI_INDEX
+    assert verdicts(plan(images, Rule(include_artifacts=True)))[2] == (
+        DELETE,
+        Reason.REFERRER_OF_DELETED,
+    )
 
 
 @pytest.mark.parametrize("suffix", [".sig", ".att", ".sbom"])
@@ -488,13 +599,41 @@ def test_cosign_tag_referrer(suffix):
     slot = plan(images, Rule(keep_count=5))
     # keep_count keeps the subject: the signature lives too, and took no slot
     assert verdicts(slot) == {1: (KEEP, Reason.KEEP_COUNT), 2: (KEEP, Reason.REFERRER_OF_KEPT)}
+    # The subject goes: the signature, an image to ecrm, is judged by its own age.
     gone = plan(images)
-    assert verdicts(gone) == {
+    assert verdicts(gone) == {1: (DELETE, Reason.EXPIRED), 2: (KEEP, Reason.NOT_EXPIRED)}
+    old = [img(1, 400, "v1"), img(2, 300, tag)]
+    assert verdicts(plan(old)) == {
         1: (DELETE, Reason.EXPIRED),
         2: (DELETE, Reason.REFERRER_OF_DELETED),
     }
-    orphan = plan([img(2, 1, tag)])
-    assert verdicts(orphan) == {2: (DELETE, Reason.ORPHAN_REFERRER)}
+    # ecrm counts the signature (a tagged expired image) for keep_count: so do we, and
+    # its slot keeps its subject too
+    assert verdicts(plan(old, Rule(keep_count=1))) == {
+        1: (KEEP, Reason.SUBJECT_OF_KEPT_REFERRER),
+        2: (KEEP, Reason.KEEP_COUNT),
+    }
+    # No subject in the repository: an image like any other.
+    assert verdicts(plan([img(2, 1, tag)])) == {2: (KEEP, Reason.NOT_EXPIRED)}
+    assert verdicts(plan([img(2, 300, tag)])) == {2: (DELETE, Reason.EXPIRED)}
+    assert by(plan([img(2, 1, tag)]))[2].kind is ImageKind.IMAGE
+
+
+def test_a_referrer_tag_does_not_make_a_referrer_of_an_image_with_an_ordinary_tag():
+    tag = dg(1).replace(":", "-") + ".sig"
+    result = plan([img(1, 400), img(2, 1, "v9.9.9", tag)], Rule(keep_count=5))
+    assert verdicts(result) == {1: (DELETE, Reason.EXPIRED), 2: (KEEP, Reason.NOT_EXPIRED)}
+    assert by(result)[2].subject is None and by(result)[2].kind is ImageKind.IMAGE
+    old = plan([img(1, 400), img(2, 300, "v9.9.9", tag)], Rule(keep_count=1))
+    assert verdicts(old) == {1: (DELETE, Reason.EXPIRED), 2: (KEEP, Reason.KEEP_COUNT)}
+
+
+def test_an_image_tagged_with_its_own_digest_is_an_ordinary_image():
+    own = dg(1).replace(":", "-")
+    assert verdicts(plan([img(1, 1, own)])) == {1: (KEEP, Reason.NOT_EXPIRED)}
+    assert verdicts(plan([img(1, 300, own + ".sig")], Rule(keep_count=1))) == {
+        1: (KEEP, Reason.KEEP_COUNT)
+    }
 
 
 def test_soci_v1_tag_index_lives_and_dies_with_its_subject():
@@ -508,22 +647,31 @@ def test_soci_v1_tag_index_lives_and_dies_with_its_subject():
     assert verdicts(kept) == {
         1: (KEEP, Reason.IN_USE_TAG),
         2: (KEEP, Reason.REFERRER_OF_KEPT),
-        3: (KEEP, Reason.CHILD_OF_KEPT_INDEX),
+        3: (KEEP, Reason.ARTIFACT),  # a SOCI index, and the child of a kept index
     }
+    # The tag index (an index to ecrm) is judged on its own; the SOCI index it lists
+    # is an artifact, kept unless the rule includes artifacts.
     gone = plan(images)
     assert verdicts(gone) == {
         1: (DELETE, Reason.EXPIRED),
         2: (DELETE, Reason.REFERRER_OF_DELETED),
-        3: (DELETE, Reason.EXPIRED),
+        3: (KEEP, Reason.ARTIFACT),
     }
-    assert gone.to_delete() == [dg(2), dg(1), dg(3)]
+    assert gone.to_delete() == [dg(2), dg(1)]
     assert by(gone)[3].kind is ImageKind.SOCI_INDEX
+    assert plan(images, Rule(include_artifacts=True)).to_delete() == [dg(2), dg(1), dg(3)]
 
 
 def test_referrer_subject_from_tags():
     hexd = "ab" * 32
     assert referrer_subject_from_tags([f"sha256-{hexd}.sig"]) == f"sha256:{hexd}"
-    assert referrer_subject_from_tags(["v1", f"sha256-{hexd}"]) == f"sha256:{hexd}"
+    assert referrer_subject_from_tags([f"sha256-{hexd}", f"sha256-{hexd}.att"]) == (
+        f"sha256:{hexd}"
+    )
+    assert referrer_subject_from_tags(["v1", f"sha256-{hexd}"]) is None  # an image first
+    assert referrer_subject_from_tags([f"sha256-{hexd}"], f"sha256:{hexd}") is None  # itself
+    assert referrer_subject_from_tags([f"sha256-{hexd}", f"sha256-{'cd' * 32}.sig"]) is None
+    assert referrer_subject_from_tags([]) is None
     assert referrer_subject_from_tags([f"sha256-{hexd}.txt"]) is None
     assert referrer_subject_from_tags([f"sha256-{hexd[:-2]}.sig"]) is None
     assert referrer_subject_from_tags(["latest"]) is None
@@ -585,7 +733,7 @@ def test_naive_now_is_utc():
 
 
 def test_plan_json_round_trip():
-    result = plan([index(1, 400, [2]), img(2, 400), img(3, 1, subject=dg(1))])
+    result = plan([index(1, 400, [2]), img(2, 400), img(3, 300, subject=dg(1))])
     again = RepositoryPlan.model_validate_json(result.model_dump_json())
     assert again == result
     assert again.to_delete() == result.to_delete() == [dg(3), dg(1), dg(2)]
@@ -607,7 +755,7 @@ def test_to_delete_orders_referrers_then_indexes_then_images():
         img(40, 50, subject=dg(11), artifact_media_type=SIGNATURE),
         img(41, 60, subject=dg(99), artifact_media_type=SIGNATURE),  # orphan
     ]
-    result = plan(images, Rule(expires_after=timedelta(days=10)))
+    result = plan(images, Rule(expires_after=timedelta(days=10), include_artifacts=True))
     assert all(d.action is DELETE for d in result.decisions)
     assert result.to_delete() == [dg(40), dg(41), dg(30), dg(20), dg(11), dg(21), dg(22), dg(10)]
 
@@ -624,10 +772,10 @@ def test_totals_rows_and_bytes_reclaimed_do_not_double_count_indexes():
     result = plan(images)
     assert result.totals() == {
         "total": {"count": 6, "bytes": 853 * MB},
-        "expired": {"count": 4, "bytes": 801 * MB},
-        "keep": {"count": 2, "bytes": 52 * MB},
+        "expired": {"count": 3, "bytes": 800 * MB},
+        "keep": {"count": 3, "bytes": 53 * MB},
     }
-    assert result.bytes_reclaimed() == 501 * MB
+    assert result.bytes_reclaimed() == 500 * MB
     assert result.rows_by_kind() == [
         {
             "kind": ImageKind.IMAGE,
@@ -644,8 +792,8 @@ def test_totals_rows_and_bytes_reclaimed_do_not_double_count_indexes():
         {
             "kind": ImageKind.REFERRER,
             "total": (1, 1 * MB),
-            "expired": (1, 1 * MB),
-            "keep": (0, 0),
+            "expired": (0, 0),
+            "keep": (1, 1 * MB),  # a signature, an artifact: ecrm never deletes it
         },
         {
             "kind": ImageKind.ARTIFACT,

@@ -156,30 +156,40 @@ def _check(plan: RepositoryPlan, images, usage: RepositoryUsage, rule: Rule) -> 
         assert not any(rule.keeps_tag(t) for t in decision.tags)
         # (c) no referrer of a kept subject is deleted
         assert decision.subject not in kept
-        # (e) deleted only when expired, unless it follows a deleted or missing subject
-        if decision.reason not in (Reason.REFERRER_OF_DELETED, Reason.ORPHAN_REFERRER):
-            assert decision.reason is Reason.EXPIRED
-            assert decision.pushed_at <= plan.cutoff
-        else:
-            assert decision.subject is not None
-            assert (decision.reason is Reason.ORPHAN_REFERRER) == (
-                decision.subject not in decisions
-            )
+        # (e) deleted only when pushed strictly before the cutoff, a referrer included
+        assert decision.reason in (Reason.EXPIRED, Reason.REFERRER_OF_DELETED)
+        assert decision.pushed_at < plan.cutoff
+        if decision.reason is Reason.REFERRER_OF_DELETED:
+            assert decision.subject in deleted
 
     # (b) no child of a kept image (index) is deleted;
-    # (c') no subject of a kept referrer is deleted
+    # (c') no subject of a kept referrer is deleted, unless the referrer is kept only
+    # on its own account, as ecrm would keep it (not expired, an artifact)
     for digest in kept:
         for child in decisions[digest].manifests:
             assert child not in deleted
-        assert decisions[digest].subject not in deleted
+        if decisions[digest].reason not in (Reason.NOT_EXPIRED, Reason.ARTIFACT):
+            assert decisions[digest].subject not in deleted
 
-    # keep_count slots are 1..n, n <= keep_count, newest first, only tagged non-referrers
-    slots = [d for d in plan.decisions if d.reason is Reason.KEEP_COUNT]
-    assert len(slots) <= max(0, rule.keep_count)
-    for number, decision in enumerate(slots, start=1):
-        assert decision.detail == f"keep_count slot {number} of {max(0, rule.keep_count)}"
-        assert decision.tags and decision.subject is None
-        assert decision.pushed_at <= plan.cutoff
+    # keep_count slots are 1..n, n <= keep_count, newest first, only tagged expired
+    # images; image indexes (and artifacts) count on their own
+    for suffix in ("", " (image indexes)", " (artifacts)"):
+        slots = [
+            d
+            for d in plan.decisions
+            if d.reason is Reason.KEEP_COUNT and d.detail.endswith(f"{rule.keep_count}{suffix}")
+        ]
+        assert len(slots) <= max(0, rule.keep_count)
+        for number, decision in enumerate(slots, start=1):
+            assert decision.detail == f"keep_count slot {number} of {rule.keep_count}{suffix}"
+            assert decision.tags
+            assert decision.is_index == (suffix == " (image indexes)")
+            assert decision.pushed_at < plan.cutoff
+    assert all(
+        d.detail.startswith("keep_count slot ")
+        for d in plan.decisions
+        if d.reason is Reason.KEEP_COUNT
+    )
 
     # to_delete lists exactly the deleted images, parents before children and
     # referrers before subjects (whenever the deleted graph has no cycle)

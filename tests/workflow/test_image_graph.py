@@ -1,6 +1,6 @@
 """Image indexes on the emulator: what remains in ECR after a deleting run."""
 
-from conftest import deleted, digest, image, inventory, remaining, uri
+from conftest import BASIC_CONFIG, deleted, digest, image, inventory, remaining, uri
 
 INDEX = "application/vnd.oci.image.index.v1+json"
 
@@ -95,33 +95,43 @@ def _signature(label: str, subject: str, *, cosign: bool) -> dict:
     )
 
 
-def test_signatures_and_soci_indexes_follow_their_image(run_workflow):
+def _signed(soci: str) -> list[dict]:
+    return [
+        image("live", tags=["v2"], age_days=1),
+        _signature("live-sig", "live", cosign=True),
+        _signature("live-att", "live", cosign=False),
+        image("live-soci", age_days=400, artifact_media_type=soci, subject=digest("live")),
+        image("dead", tags=["v1"], age_days=90),
+        _signature("dead-sig", "dead", cosign=True),
+        _signature("dead-att", "dead", cosign=False),
+        image("dead-soci", age_days=1, artifact_media_type=soci, subject=digest("dead")),
+        _signature("orphan", "never-pushed", cosign=False),
+    ]
+
+
+def test_signatures_and_soci_indexes_stay_with_their_image_and_then_go_as_ecrm_says(
+    run_workflow,
+):
+    """Kept with their image whatever their age. Once it goes, each is judged on its
+    own, as ecrm judges it: the cosign tag signature is an old image and goes; the OCI
+    signature and the SOCI indexes are artifacts, which ecrm never deletes."""
     soci = "application/vnd.amazon.soci.index.v2+json"
-    data = inventory(
-        {
-            "app": [
-                image("live", tags=["v2"], age_days=1),
-                _signature("live-sig", "live", cosign=True),
-                _signature("live-att", "live", cosign=False),
-                image("live-soci", age_days=400, artifact_media_type=soci, subject=digest("live")),
-                image("dead", tags=["v1"], age_days=90),
-                _signature("dead-sig", "dead", cosign=True),
-                _signature("dead-att", "dead", cosign=False),
-                image("dead-soci", age_days=1, artifact_media_type=soci, subject=digest("dead")),
-                _signature("orphan", "never-pushed", cosign=False),
-            ]
-        }
-    )
-    result = run_workflow(data)
+    result = run_workflow(inventory({"app": _signed(soci)}))
     assert result["status"] == "SUCCEEDED", result
-    assert remaining(result, "app") == {
-        digest(x) for x in ("live", "live-sig", "live-att", "live-soci")
-    }
-    assert deleted(result, "app") == {
-        digest(x) for x in ("dead", "dead-sig", "dead-att", "dead-soci", "orphan")
-    }
+    assert deleted(result, "app") == {digest("dead"), digest("dead-sig")}
     kinds = {row["kind"] for line in result["report"]["repositories"] for row in line["rows"]}
     assert {"Image", "Referrer", "Soci index"} <= kinds
+
+    # include_artifacts: artifacts are judged like images, by their own age
+    config = BASIC_CONFIG.replace(
+        "keep_tag_patterns: []", "keep_tag_patterns: []\n    include_artifacts: true"
+    )
+    result = run_workflow(inventory({"app": _signed(soci)}), config=config)
+    assert result["status"] == "SUCCEEDED", result
+    assert remaining(result, "app") == {
+        digest(x) for x in ("live", "live-sig", "live-att", "live-soci", "dead-soci")
+    }
+    assert deleted(result, "app") == {digest(x) for x in ("dead", "dead-sig", "dead-att", "orphan")}
 
 
 def test_archived_images_stay_unless_a_rule_says_so(run_workflow):

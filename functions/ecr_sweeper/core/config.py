@@ -22,13 +22,11 @@ Pure: no boto3, no I/O except reading the file in `load_config_file`.
 from __future__ import annotations
 
 import difflib
-import math
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from fractions import Fraction
 from typing import Any, Literal
 
 import yaml
@@ -44,6 +42,9 @@ from pydantic import (
     model_validator,
 )
 
+from ecr_sweeper.core.duration import MAX_DURATION, check_positive, minus_carries, parse_duration
+from ecr_sweeper.core.messages import clip as _clip
+from ecr_sweeper.core.messages import short_repr as _short_repr
 from ecr_sweeper.errors import ConfigError
 
 __all__ = [
@@ -94,110 +95,6 @@ def wildcard_match(pattern: str, text: str) -> bool:
     while p < len(pattern) and pattern[p] == "*":
         p += 1
     return p == len(pattern)
-
-
-# ---------------------------------------------------------------------------------------------
-# Durations, as github.com/k1LoW/duration (used by ecrm) parses them: terms of
-# [sign] number unit, spaces ignored, units case-insensitive, number may have a fraction.
-# ---------------------------------------------------------------------------------------------
-
-_NS_PER_UNIT: dict[str, int] = {
-    "ns": 1,
-    "us": 1_000,
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "sec": 1_000_000_000,
-    "second": 1_000_000_000,
-    "seconds": 1_000_000_000,
-    "m": 60 * 1_000_000_000,
-    "min": 60 * 1_000_000_000,
-    "minute": 60 * 1_000_000_000,
-    "minutes": 60 * 1_000_000_000,
-    "h": 3600 * 1_000_000_000,
-    "hour": 3600 * 1_000_000_000,
-    "hours": 3600 * 1_000_000_000,
-    "d": 86400 * 1_000_000_000,
-    "day": 86400 * 1_000_000_000,
-    "days": 86400 * 1_000_000_000,
-    "w": 7 * 86400 * 1_000_000_000,
-    "week": 7 * 86400 * 1_000_000_000,
-    "weeks": 7 * 86400 * 1_000_000_000,
-}
-_UNITS_HELP = "ns, us, ms, s, sec, second(s), m, min, minute(s), h, hour(s), d, day(s), w, week(s)"
-# Go's time.Duration is int64 nanoseconds (about 292 years); ecrm cannot express more.
-_MAX_NS = 2**63 - 1
-MAX_DURATION = timedelta(microseconds=_MAX_NS // 1000)
-_MAX_NUMBER_CHARS = 40
-
-
-def parse_duration(text: str) -> timedelta:
-    """Parse an ecrm duration such as `30days`, `30 days`, `1d12h`, `1w 2d`, `1.5h`.
-
-    Units: ns us ms s sec second seconds m min minute minutes h hour hours d day days
-    w week weeks (case-insensitive). Spaces are ignored; terms add up and may carry a
-    sign (`7d-12h`). A number without a unit is invalid. The result is truncated to
-    microseconds. Raises ValueError with a message naming the problem.
-    """
-    if not isinstance(text, str):
-        raise ValueError(f"invalid duration {text!r}: must be a string like '30days'")
-    quoted = _short_repr(text)
-    s = "".join(c.lower() if c.isascii() else c for c in text if not c.isspace())
-    if not s:
-        raise ValueError(f"invalid duration {quoted}: empty (write for example '30days')")
-
-    def fail(problem: str) -> ValueError:
-        return ValueError(f"invalid duration {quoted}: {problem}")
-
-    total_ns = 0
-    i, n = 0, len(s)
-    while i < n:
-        sign = 1
-        if s[i] in "+-":
-            sign = -1 if s[i] == "-" else 1
-            i += 1
-        start = i
-        while i < n and ((s[i].isascii() and s[i].isdigit()) or s[i] == "."):
-            i += 1
-        number = s[start:i]
-        unit_start = i
-        while i < n and s[i].isascii() and s[i].isalpha():
-            i += 1
-        unit = s[unit_start:i]
-        if not number:
-            if unit:
-                raise fail(f"missing number before unit '{_clip(unit)}'")
-            if i >= n:
-                raise fail("ends without a number and unit")
-            raise fail(f"unexpected character {s[i]!r}")
-        if number.count(".") > 1 or number == ".":
-            raise fail(f"invalid number '{_clip(number)}'")
-        if len(number) > _MAX_NUMBER_CHARS:
-            raise fail("number too long")
-        if not unit:
-            if i < n and s[i] not in "+-":
-                raise fail(f"unexpected character {s[i]!r} after '{_clip(number)}'")
-            raise fail(f"missing unit after '{_clip(number)}' (for example '{_clip(number)}days')")
-        per_unit = _NS_PER_UNIT.get(unit)
-        if per_unit is None:
-            hint = difflib.get_close_matches(unit, _NS_PER_UNIT, n=1)
-            extra = f"did you mean '{hint[0]}'? " if hint else ""
-            raise fail(f"unknown unit '{_clip(unit)}' ({extra}units: {_UNITS_HELP})")
-        total_ns += sign * math.trunc(Fraction(number) * per_unit)
-        if abs(total_ns) > 2 * _MAX_NS:
-            raise fail("too long (at most about 292 years)")
-    if abs(total_ns) > _MAX_NS:
-        raise fail("too long (at most about 292 years)")
-    micro = abs(total_ns) // 1000
-    return timedelta(microseconds=-micro if total_ns < 0 else micro)
-
-
-def _clip(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _short_repr(value: str, limit: int = 60) -> str:
-    r = repr(value)
-    return r if len(r) <= limit else r[: limit - 4] + "...'"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -319,11 +216,24 @@ class RepositoryRule(_NameMatcher):
         return any(wildcard_match(p, tag) for p in self.keep_tag_patterns)
 
 
-def _check_expires(value: str) -> timedelta:
-    d = parse_duration(value)
-    if d <= timedelta(0):
-        raise ValueError(f"invalid duration {_short_repr(value)}: must be longer than zero")
-    return d
+def _check_expires(value: str, consequence: str = "") -> timedelta:
+    return check_positive(value, consequence)
+
+
+def _expires_consequence(entry: dict[str, Any]) -> str:
+    """What `expires` of zero or less would do, naming the repository rule."""
+    selector = next(
+        (
+            f"{key}={entry[key]}"
+            for key in ("name", "name_pattern")
+            if isinstance(entry.get(key), str)
+        ),
+        "this rule",
+    )
+    return (
+        f"with it every image of the repositories {_clip(selector, 80)} matches would be "
+        "expired at once (ecrm would take it so and delete them): refused"
+    )
 
 
 class InUseList(BaseModel):
@@ -595,6 +505,14 @@ def _entry_warnings(section: str, index: int, entry: _NameMatcher) -> Iterable[s
             f"{where}.keep_tag_patterns: empty, no tag is kept by pattern "
             "(ecrm would use the default [latest])"
         )
+    if isinstance(entry, RepositoryRule):
+        for key in ("expires", "archived_expires", "keep_pulled_within"):
+            text = getattr(entry, key)
+            if text is not None and minus_carries(text):
+                yield (
+                    f"{where}.{key}: {text!r} is {parse_duration(text)}: a minus sign applies "
+                    "to every term after it, as in ecrm (write `+` before a term to add it)"
+                )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -804,7 +722,7 @@ class _Checker:
             if isinstance(expires, int | float) and not isinstance(expires, bool):
                 expires = str(expires)  # `expires: 30`: report the missing unit
                 clean["expires"] = expires
-            self.check_duration(f"{where}.expires", expires, "30days")
+            self.check_duration(f"{where}.expires", expires, "30days", _expires_consequence(clean))
         if "include_artifacts" in clean and not isinstance(clean["include_artifacts"], bool):
             self.add(
                 f"{where}.include_artifacts",
@@ -1013,9 +931,9 @@ class _Checker:
         elif value < 0:
             self.add(where, f"must be >= 0, got {_describe(value)}")
 
-    def check_duration(self, where: str, value: Any, example: str) -> None:
+    def check_duration(self, where: str, value: Any, example: str, consequence: str = "") -> None:
         if isinstance(value, str):
-            self.check_value(where, lambda: _check_expires(value))
+            self.check_value(where, lambda: _check_expires(value, consequence))
         else:
             self.add(where, f"must be a duration like '{example}', got {_describe(value)}")
 

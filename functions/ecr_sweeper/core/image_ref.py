@@ -20,8 +20,11 @@ _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _HOST_RE = re.compile(
     rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
 )
-_TAG_RE = re.compile(r"[\w][\w.-]{0,127}", re.ASCII)
-_NAME_MAX_LENGTH = 255
+# Docker limits a tag to 128 characters, ECR to 300 (PutImage); an ECS image string
+# holds up to 255 in all. A reference is read with ECR's limits: a longer tag the
+# parser dropped would leave its image unprotected.
+_TAG_RE = re.compile(r"[\w][\w.-]{0,299}", re.ASCII)
+_REPOSITORY_MAX_LENGTH = 256  # ECR's limit on a repository name
 
 # OCI digest: algorithm ":" encoded. The registered algorithms have fixed lengths.
 _ALGORITHM_RE = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*")
@@ -30,7 +33,7 @@ _HEX_RE = re.compile(r"[a-f0-9]+")
 _MIN_UNKNOWN_HEX = 32
 
 # Private ECR registry hosts. An optional ":443" is the same registry.
-_ECR_HOST_RES = (
+_ECR_HOST_RES: tuple[re.Pattern[str], ...] = (
     # <acct>.dkr.ecr.<region>.amazonaws.com[.cn], FIPS: dkr.ecr-fips
     re.compile(r"(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?(?::443)?"),
     # dual-stack: <acct>.dkr-ecr[-fips].<region>.on.aws, China: .on.amazonwebservices.com.cn
@@ -39,6 +42,10 @@ _ECR_HOST_RES = (
         r"(?::443)?"
     ),
 )
+
+
+# The same hosts anywhere in a text (not after a digit: the account is 12 digits).
+_ECR_HOST_SEARCH_RES = tuple(re.compile(r"(?<![0-9])" + p.pattern) for p in _ECR_HOST_RES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +125,7 @@ def parse_image_ref(uri: str) -> ImageRef | None:
         tag = tag_part
     else:
         path = remainder
-    if not _PATH_RE.fullmatch(path):
-        return None
-    if len(f"{host}/{path}" if host else path) > _NAME_MAX_LENGTH:
+    if not _PATH_RE.fullmatch(path) or len(path) > _REPOSITORY_MAX_LENGTH:
         return None
 
     if tag is None and digest is None:
@@ -136,3 +141,33 @@ def parse_image_ref(uri: str) -> ImageRef | None:
         region=registry[1] if registry else None,
         is_ecr=registry is not None,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadableRef:
+    """What can still be read from a reference :func:`parse_image_ref` cannot read."""
+
+    account_id: str
+    region: str
+    # The repository it names, or None when even that cannot be read.
+    repository: str | None
+
+
+def read_unreadable(uri: str) -> UnreadableRef | None:
+    """The ECR registry an unreadable reference names and, if it can be read, its
+    repository: the text after the first ECR host up to a tag or digest, lowercased
+    (an ECR repository name is lowercase). None when the text names no ECR registry,
+    so it cannot name an image of one."""
+    if not isinstance(uri, str):
+        return None
+    text = uri.strip().lower()
+    found = [m for m in (p.search(text) for p in _ECR_HOST_SEARCH_RES) if m]
+    if not found:
+        return None
+    host = min(found, key=lambda m: m.start())
+    rest = text[host.end() :]
+    repository = None
+    if rest.startswith("/"):
+        path = re.split(r"[:@]", rest[1:], maxsplit=1)[0]
+        repository = path if _PATH_RE.fullmatch(path) else None
+    return UnreadableRef(account_id=host.group(1), region=host.group(2), repository=repository)

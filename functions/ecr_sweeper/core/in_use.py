@@ -11,10 +11,14 @@ from collections import Counter, defaultdict
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ecr_sweeper.core.image_ref import is_valid_digest, parse_image_ref
+from ecr_sweeper.core.image_ref import is_valid_digest, parse_image_ref, read_unreadable
+from ecr_sweeper.core.messages import short_repr
+from ecr_sweeper.errors import SourceReadError
 
 # At most this many users are listed per digest or tag; the rest are summarised.
 MAX_USERS = 5
+# An unreadable reference is kept as written, up to this many characters.
+MAX_REFERENCE_CHARS = 1024
 
 IGNORED_NOT_ECR = "not ECR"
 IGNORED_OTHER_REGISTRY = "other account or region"
@@ -43,6 +47,13 @@ class RepositoryUsage(BaseModel):
 
     digests: dict[str, list[str]] = Field(default_factory=dict)
     tags: dict[str, list[str]] = Field(default_factory=dict)
+    # In-use references naming this repository whose tag or digest cannot be read
+    # (reference -> users). Any image could be the one meant: every image is kept.
+    unreadable: dict[str, list[str]] = Field(default_factory=dict)
+    # Digests in use in the other repositories of this registry (digest -> users), so
+    # that a signature kept apart from its image (cosign's COSIGN_REPOSITORY) is kept
+    # while the image is in use. Filled by InUseSet.usage_for; never stored.
+    digests_elsewhere: dict[str, list[str]] = Field(default_factory=dict, exclude=True)
 
 
 class InUseSet(BaseModel):
@@ -57,12 +68,23 @@ class InUseSet(BaseModel):
     sources: dict[str, int] = Field(default_factory=dict)
 
     def usage_for(self, repository: str) -> RepositoryUsage:
-        usage = self.repositories.get(repository)
-        return usage if usage is not None else RepositoryUsage()
+        """What is in use in `repository`, with the digests in use anywhere else."""
+        usage = self.repositories.get(repository) or RepositoryUsage()
+        elsewhere: defaultdict[str, list[str]] = defaultdict(list)
+        for other, other_usage in self.repositories.items():
+            if other != repository:
+                for digest, users in other_usage.digests.items():
+                    elsewhere[digest].extend(f"{other}: {user}" for user in users)
+        return usage.model_copy(
+            update={"digests_elsewhere": {d: u[:MAX_USERS] for d, u in elsewhere.items()}}
+        )
 
     def image_count(self) -> int:
-        """Distinct (repository, digest) plus (repository, tag) keys."""
-        return sum(len(u.digests) + len(u.tags) for u in self.repositories.values())
+        """Distinct (repository, digest), (repository, tag) and (repository, unreadable
+        reference) keys."""
+        return sum(
+            len(u.digests) + len(u.tags) + len(u.unreadable) for u in self.repositories.values()
+        )
 
 
 class InUseBuilder:
@@ -75,6 +97,9 @@ class InUseBuilder:
             lambda: defaultdict(set)
         )
         self._tags: defaultdict[str, defaultdict[str, set[str]]] = defaultdict(
+            lambda: defaultdict(set)
+        )
+        self._unreadable: defaultdict[str, defaultdict[str, set[str]]] = defaultdict(
             lambda: defaultdict(set)
         )
         self._ignored: Counter[str] = Counter()
@@ -92,7 +117,7 @@ class InUseBuilder:
         """
         ref = parse_image_ref(uri)
         if ref is None:
-            self._ignore(IGNORED_UNPARSABLE, source)
+            self._add_unreadable(uri, used_by, source)
             return
         if not ref.is_ecr:
             self._ignore(IGNORED_NOT_ECR, source)
@@ -106,22 +131,57 @@ class InUseBuilder:
             self._tags[ref.repository][ref.tag].add(used_by)
         self._sources[source] += 1
 
-    def add_digest(self, repository: str, digest: str, used_by: str, source: str) -> None:
-        """Record a digest an API reports apart from the URI (ECS ``imageDigest``)."""
-        if not repository or not is_valid_digest(digest):
+    def _add_unreadable(self, uri: str, used_by: str, source: str) -> None:
+        """A reference the parser cannot read keeps all it may name, never less.
+
+        One that names no ECR registry cannot name an image here: ignored. One that
+        names this registry and a repository we can read keeps that whole repository:
+        its tag or digest is unreadable, so any image there could be the one meant.
+        One that names this registry but no repository we can read could mean any
+        repository: rather than keep them all in silence (a run that deletes nothing
+        and says it succeeded), the scan fails, naming the reference and its user.
+        """
+        found = read_unreadable(uri)
+        if found is None:
             self._ignore(IGNORED_UNPARSABLE, source)
             return
-        self._digests[repository][digest].add(used_by)
+        if found.account_id != self.account_id or found.region != self.region:
+            self._ignore(IGNORED_OTHER_REGISTRY, source)
+            return
+        if found.repository is None:
+            raise SourceReadError(
+                f"the image reference {short_repr(uri, 300)} (used by {used_by}, from "
+                f"{source}) names this registry, but its repository cannot be read, so no "
+                "repository can be known to be unused: nothing is deleted. Correct or "
+                "remove the reference."
+            )
+        self._unreadable[found.repository][uri.strip()[:MAX_REFERENCE_CHARS]].add(used_by)
+        self._sources[source] += 1
+
+    def add_digest(self, repository: str, digest: str, used_by: str, source: str) -> None:
+        """Record a digest an API reports apart from the URI (ECS ``imageDigest``).
+        A digest that cannot be read keeps the whole repository (see _add_unreadable);
+        without a repository there is nothing to protect."""
+        if not repository:
+            self._ignore(IGNORED_UNPARSABLE, source)
+            return
+        if not is_valid_digest(digest):
+            reference = f"{repository}@{digest}"[:MAX_REFERENCE_CHARS]
+            self._unreadable[repository][reference].add(used_by)
+        else:
+            self._digests[repository][digest].add(used_by)
         self._sources[source] += 1
 
     def build(self) -> InUseSet:
         repositories: dict[str, RepositoryUsage] = {}
-        for repository in sorted(set(self._digests) | set(self._tags)):
+        for repository in sorted(set(self._digests) | set(self._tags) | set(self._unreadable)):
             digests = self._digests.get(repository, {})
             tags = self._tags.get(repository, {})
+            unreadable = self._unreadable.get(repository, {})
             repositories[repository] = RepositoryUsage(
                 digests={d: _capped(digests[d]) for d in sorted(digests)},
                 tags={t: _capped(tags[t]) for t in sorted(tags)},
+                unreadable={r: _capped(unreadable[r]) for r in sorted(unreadable)},
             )
         return InUseSet(
             account_id=self.account_id,

@@ -4,25 +4,37 @@ The decision follows ecrm (images sorted newest push first):
 
 1. digest in use -> keep
 2. a tag in use, or a tag matching ``keep_tag_patterns`` -> keep
-3. pushed after the cutoff (``now - expires_after``) -> keep
-4. tagged: the first ``keep_count`` such images -> keep (untagged images never take a slot)
+3. pushed at or after the cutoff (``now - expires_after``) -> keep: expired means
+   pushed strictly before it
+4. tagged: the first ``keep_count`` such images -> keep (untagged images never take
+   a slot). Image indexes count on their own counter, as in ecrm: the N newest
+   expired tagged indexes are kept in addition to the N newest expired tagged images.
 5. otherwise delete
 
-and adds the image graph on top of it:
+and adds the image graph on top of it, only ever keeping more:
 
 * a kept image index keeps all its children; an in-use child keeps every index
   containing it (and, through it, its siblings);
-* a referrer (``subject`` set, or a cosign-style ``sha256-<hex>[.sig|.att|.sbom]``
-  tag) lives and dies with its subject, and is deleted when its subject is not
-  in the repository;
+* a referrer (``subject`` set, or tagged only with cosign-style
+  ``sha256-<hex>[.sig|.att|.sbom]`` tags) whose subject is an image of this
+  repository is kept with its subject. When the subject goes, the referrer is
+  judged on its own as ecrm would judge it: kept if not expired, and an artifact
+  (signature, SBOM, SOCI index) is kept unless the rule includes artifacts.
+  Anything else (a subject elsewhere or missing, an ordinary tag too, its own
+  digest) is an image like any other;
+* an image naming as its subject a digest in use anywhere (cosign signatures kept
+  in a repository of their own) is kept;
+* an in-use reference that cannot be read keeps every image of its repository;
 * artifacts (Helm charts, ...) and archived images are never deleted.
 
-Kept images are marked from their roots outwards (children and referrers of
-every kept image are kept before anything else is judged), so an image that a
-kept image needs never takes a keep_count slot and is never deleted.
-:func:`enforce_safety` then re-checks the finished plan against the in-use set
-and the graph; it corrects (and reports) any violation, and is expected never
-to find one.
+So that ecr-sweeper never deletes what ecrm keeps, keep_count counts exactly what
+ecrm counts (tagged expired images and indexes, referrers among them) and skips
+only images kept already. Kept images are marked from their roots outwards
+(children and referrers of every kept image are kept before anything else is
+judged), so an image that a kept image needs never takes a keep_count slot and is
+never deleted. :func:`enforce_safety` then re-checks the finished plan against the
+in-use set and the graph; it corrects (and reports) any violation, and is expected
+never to find one.
 
 Pure: no I/O, no clock (``now`` is a parameter).
 """
@@ -40,8 +52,9 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ecr_sweeper.core.images import ImageKind, ImageRecord
+from ecr_sweeper.core.images import IMAGE_CONFIG_MEDIA_TYPES, ImageKind, ImageRecord
 from ecr_sweeper.core.in_use import RepositoryUsage
+from ecr_sweeper.core.messages import short_repr
 
 ACTIVE = "ACTIVE"
 
@@ -88,18 +101,21 @@ class Reason(StrEnum):
     PROTECTED_TAG = "protected_tag"
     PULLED_RECENTLY = "pulled_recently"
     REFERRER_OF_KEPT = "referrer_of_kept"
+    SUBJECT_IN_USE = "subject_in_use"
+    UNREADABLE_REFERENCE = "unreadable_reference"
     ARTIFACT = "artifact"
     ARCHIVED_NOT_DELETED = "archived_not_deleted"
     # delete
     EXPIRED = "expired"
     ARCHIVED_EXPIRED = "archived_expired"
-    ORPHAN_REFERRER = "orphan_referrer"
-    REFERRER_OF_DELETED = "referrer_of_deleted"
+    REFERRER_OF_DELETED = "referrer_of_deleted"  # and itself expired
 
 
-DELETE_REASONS = frozenset(
-    {Reason.EXPIRED, Reason.ARCHIVED_EXPIRED, Reason.ORPHAN_REFERRER, Reason.REFERRER_OF_DELETED}
-)
+DELETE_REASONS = frozenset({Reason.EXPIRED, Reason.ARCHIVED_EXPIRED, Reason.REFERRER_OF_DELETED})
+
+# A referrer kept for these reasons keeps itself only, not its subject: they are how
+# ecrm would keep it on its own once its subject is gone.
+_KEEPS_ONLY_ITSELF = frozenset({Reason.NOT_EXPIRED, Reason.ARTIFACT})
 
 SAFETY_GUARD_PREFIX = "safety guard: "
 
@@ -277,14 +293,43 @@ def _users(users: Sequence[str]) -> str:
     return ", ".join(users) if users else "an unnamed user"
 
 
-def referrer_subject_from_tags(tags: Iterable[str]) -> str | None:
-    """``sha256:<hex>`` for a ``sha256-<hex>[.sig|.att|.sbom]`` tag, else None."""
-    subjects = sorted(
+def digests_named_by_tags(tags: Iterable[str], digest: str | None = None) -> set[str]:
+    """``sha256:<hex>`` for each ``sha256-<hex>[.sig|.att|.sbom]`` tag, except the
+    image's own digest."""
+    named = {
         f"sha256:{match.group(1)}"
         for match in (_REFERRER_TAG_RE.fullmatch(tag) for tag in tags)
         if match
-    )
-    return subjects[0] if subjects else None
+    }
+    named.discard(digest or "")
+    return named
+
+
+def referrer_subject_from_tags(tags: Iterable[str], digest: str | None = None) -> str | None:
+    """The subject the tags name when they make the image a referrer: every tag is a
+    ``sha256-<hex>[.sig|.att|.sbom]`` tag, and together they name one digest, not the
+    image's own. An image with any other tag is an image first: None."""
+    tags = list(tags)
+    if not tags or not all(_REFERRER_TAG_RE.fullmatch(tag) for tag in tags):
+        return None
+    named = digests_named_by_tags(tags)
+    if len(named) != 1 or digest in named:
+        return None
+    return named.pop()
+
+
+def _class_of(record: ImageRecord) -> str:
+    """What ecrm takes the image for: "index" (its own keep_count counter), "image",
+    or "artifact" (anything else, SOCI indexes and signatures included: ecrm never
+    counts or judges those by age)."""
+    if record.is_index:
+        return "index"
+    if record.artifact_media_type is None or record.artifact_media_type in IMAGE_CONFIG_MEDIA_TYPES:
+        return "image"
+    return "artifact"
+
+
+_SLOT_SUFFIX = {"image": "", "index": " (image indexes)", "artifact": " (artifacts)"}
 
 
 def _merge_duplicates(images: Sequence[ImageRecord]) -> dict[str, ImageRecord]:
@@ -319,14 +364,22 @@ class _Graph:
         self.records = records
         # Newest push first, ties by digest: the order of every pass.
         self.order = sorted(sorted(records), key=lambda d: _utc(records[d].pushed_at), reverse=True)
+        # The subject of each referrer: only an image of this repository makes one.
         self.subject: dict[str, str | None] = {}
+        # Every digest an image names as its subject (subjectManifestDigest, or a
+        # referrer-shaped tag), in this repository or not.
+        self.named: dict[str, tuple[str, ...]] = {}
         self.children: dict[str, list[str]] = {}
         self.parents: dict[str, list[str]] = {d: [] for d in self.order}
         self.referrers: dict[str, list[str]] = {d: [] for d in self.order}
         for digest in self.order:
             record = records[digest]
-            subject = record.subject or referrer_subject_from_tags(record.tags)
-            self.subject[digest] = subject
+            subject = record.subject or referrer_subject_from_tags(record.tags, digest)
+            self.subject[digest] = subject if subject in records and subject != digest else None
+            named = digests_named_by_tags(record.tags, digest)
+            if record.subject and record.subject != digest:
+                named.add(record.subject)
+            self.named[digest] = tuple(sorted(named))
             self.children[digest] = [
                 c for c in dict.fromkeys(record.manifests) if c in records and c != digest
             ]
@@ -334,7 +387,7 @@ class _Graph:
             for child in self.children[digest]:
                 self.parents[child].append(digest)
             subject = self.subject[digest]
-            if subject in records and subject != digest:
+            if subject is not None:
                 self.referrers[subject].append(digest)
 
     def kind(self, digest: str) -> ImageKind:
@@ -345,6 +398,11 @@ class _Graph:
             return ImageKind.REFERRER
         return kind
 
+    def decision_subject(self, digest: str) -> str | None:
+        """The subject a decision records: a referrer's, or the subjectManifestDigest
+        ECR reports even when that image is not in this repository."""
+        return self.subject[digest] or self.records[digest].subject
+
 
 def _in_use(digest: str, tags: Iterable[str], usage: RepositoryUsage) -> tuple[Reason, str] | None:
     if digest in usage.digests:
@@ -353,6 +411,30 @@ def _in_use(digest: str, tags: Iterable[str], usage: RepositoryUsage) -> tuple[R
         if tag in usage.tags:
             return Reason.IN_USE_TAG, f"tag '{tag}' in use by {_users(usage.tags[tag])}"
     return None
+
+
+def _subject_in_use(named: Iterable[str], usage: RepositoryUsage) -> tuple[Reason, str] | None:
+    """A signature (or other referrer) of an image in use anywhere is kept, wherever it
+    is stored: admission control that verifies signatures needs it."""
+    for subject in named:
+        users = usage.digests.get(subject) or usage.digests_elsewhere.get(subject)
+        if users:
+            return Reason.SUBJECT_IN_USE, f"referrer of {subject}, in use by {_users(users)}"
+    return None
+
+
+def _unreadable(usage: RepositoryUsage) -> str | None:
+    """Why every image is kept when an in-use reference to the repository cannot be read."""
+    if not usage.unreadable:
+        return None
+    reference, users = next(iter(sorted(usage.unreadable.items())))
+    more = len(usage.unreadable) - 1
+    others = f" (and {more} more)" if more else ""
+    return (
+        f"the in-use reference {short_repr(reference, 200)}{others}, used by {_users(users)}, "
+        "names this "
+        "repository but its tag or digest cannot be read: every image is kept"
+    )
 
 
 def _keep_tag(tags: Iterable[str], rule: KeepRule) -> tuple[Reason, str] | None:
@@ -401,19 +483,24 @@ def _decide(
             d: (Action.KEEP, Reason.PROTECTED_REPOSITORY, protection.repository)
             for d in graph.order
         }
+    unreadable = _unreadable(usage)
+    if unreadable:
+        return {d: (Action.KEEP, Reason.UNREADABLE_REFERENCE, unreadable) for d in graph.order}
     pulled_within = getattr(rule, "keep_pulled_within_after", None)
     include_artifacts = bool(getattr(rule, "include_artifacts", False))
     archived_after = getattr(rule, "archived_expires_after", None)
     archived_expired: dict[str, str] = {}  # digest -> detail
 
-    def keep_from(roots: Iterable[str]) -> None:
+    def keep_from(roots: Iterable[str], *, subjects_of_roots: bool = True) -> None:
         """Keep the children, referrers and (for a referrer) the subject of ``roots``,
-        transitively: a signature or SOCI index is useless without its image."""
+        transitively: a signature or SOCI index is useless without its image. With
+        ``subjects_of_roots=False`` the roots' own subjects are left to their fate."""
         queue = deque(roots)
+        skip_subject = set() if subjects_of_roots else set(queue)
         while queue:
             digest = queue.popleft()
             subject = graph.subject[digest]
-            if subject is not None and subject in records and subject not in kept:
+            if subject is not None and subject not in kept and digest not in skip_subject:
                 kept[subject] = (
                     Reason.SUBJECT_OF_KEPT_REFERRER,
                     f"subject of kept referrer {digest}",
@@ -428,9 +515,12 @@ def _decide(
                     kept[referrer] = (Reason.REFERRER_OF_KEPT, f"referrer of kept {digest}")
                     queue.append(referrer)
 
-    # 1. In use (by digest or tag), and every index containing an in-use image.
+    # 1. In use (by digest or tag), a referrer of an image in use anywhere, and every
+    #    index containing one of them.
     for digest in graph.order:
-        found = _in_use(digest, records[digest].tags, usage)
+        found = _in_use(digest, records[digest].tags, usage) or _subject_in_use(
+            graph.named[digest], usage
+        )
         if found:
             kept[digest] = found
     queue = deque(d for d in graph.order if d in kept)
@@ -488,47 +578,94 @@ def _decide(
                 )
         elif (
             graph.subject[digest] is None
-            and record.kind is ImageKind.ARTIFACT
+            and _class_of(record) == "artifact"
             and not include_artifacts
         ):
+            elsewhere = (
+                f"; its subject {record.subject} is not in this repository"
+                if record.subject
+                else ""
+            )
             kept[digest] = (
                 Reason.ARTIFACT,
-                f"artifact ({record.artifact_media_type}) never deleted",
+                f"artifact ({record.artifact_media_type}) never deleted{elsewhere}",
             )
     keep_from([d for d in graph.order if d in kept])
 
-    # 3. Not expired (referrers are never judged by their own age).
+    def fresh(digest: str) -> bool:
+        # Expired means pushed strictly before the cutoff, as in ecrm.
+        return _utc(records[digest].pushed_at) >= cutoff
+
+    def pushed(digest: str) -> str:
+        return f"pushed {_day(_utc(records[digest].pushed_at))}"
+
+    # 3. Not expired. A referrer is not judged by its own age here: it follows its
+    #    subject, and is judged on its own (5.) only if the subject goes.
     for digest in graph.order:
-        record = records[digest]
         if digest in kept or digest in archived_expired or graph.subject[digest] is not None:
             continue
-        pushed_at = _utc(record.pushed_at)
-        if pushed_at > cutoff:
+        if fresh(digest):
             kept[digest] = (
                 Reason.NOT_EXPIRED,
-                f"pushed {_day(pushed_at)}, not expired (cutoff {_day(cutoff)})",
+                f"{pushed(digest)}, not expired (cutoff {_day(cutoff)})",
             )
             keep_from([digest])
 
-    # 4. keep_count: the newest expired tagged images not kept otherwise.
+    # 4. keep_count: the newest expired tagged images, and apart from them the newest
+    #    expired tagged indexes, not kept otherwise. This counts what ecrm counts (a
+    #    referrer among them: a slot keeps its subject too) and skips only images kept
+    #    already, so every image ecrm keeps by keep_count is kept here too.
     keep_count = max(0, rule.keep_count)
-    counter = 0
+    counters: dict[str, int] = {}
     for digest in graph.order:
         record = records[digest]
-        if (
-            digest in kept
-            or digest in archived_expired
-            or graph.subject[digest] is not None
-            or not record.tags
-        ):
+        if digest in kept or digest in archived_expired or not record.tags:
             continue
-        counter += 1
-        if counter > keep_count:
-            break
-        kept[digest] = (Reason.KEEP_COUNT, f"keep_count slot {counter} of {keep_count}")
-        keep_from([digest])
+        kind = _class_of(record)
+        if kind == "artifact" and not include_artifacts:
+            continue  # never deleted, and ecrm does not count it
+        if graph.subject[digest] is not None and fresh(digest):
+            continue  # a referrer not expired: ecrm keeps it before counting
+        counters[kind] = counters.get(kind, 0) + 1
+        if counters[kind] <= keep_count:
+            kept[digest] = (
+                Reason.KEEP_COUNT,
+                f"keep_count slot {counters[kind]} of {keep_count}{_SLOT_SUFFIX[kind]}",
+            )
+            keep_from([digest])
 
-    # 5. Everything else goes.
+    # 5. A referrer whose subject goes is judged on its own, as ecrm judges it: kept
+    #    if not expired, or if it is an artifact (signature, SBOM, SOCI index: ecrm
+    #    never deletes those) and the rule does not include artifacts. It keeps itself
+    #    (and what it needs), not its subject. Repeated for chains of referrers.
+    changed = True
+    while changed:
+        changed = False
+        for digest in graph.order:
+            subject = graph.subject[digest]
+            if digest in kept or digest in archived_expired or subject is None:
+                continue
+            record = records[digest]
+            if subject in kept:
+                kept[digest] = (Reason.REFERRER_OF_KEPT, f"referrer of kept {subject}")
+            elif fresh(digest):
+                kept[digest] = (
+                    Reason.NOT_EXPIRED,
+                    f"{pushed(digest)}, not expired (cutoff {_day(cutoff)}); "
+                    f"its subject {subject} is deleted",
+                )
+            elif _class_of(record) == "artifact" and not include_artifacts:
+                kept[digest] = (
+                    Reason.ARTIFACT,
+                    f"artifact ({record.artifact_media_type}) never deleted; "
+                    f"its subject {subject} is deleted",
+                )
+            else:
+                continue
+            keep_from([digest], subjects_of_roots=False)
+            changed = True
+
+    # 6. Everything else goes.
     result: dict[str, tuple[Action, Reason, str]] = {}
     for digest in graph.order:
         if digest in kept:
@@ -536,26 +673,16 @@ def _decide(
             result[digest] = (Action.KEEP, reason, detail)
             continue
         subject = graph.subject[digest]
+        when = f"{pushed(digest)}, cutoff {_day(cutoff)}"
         if digest in archived_expired:
             result[digest] = (Action.DELETE, Reason.ARCHIVED_EXPIRED, archived_expired[digest])
         elif subject is None:
-            pushed_at = _utc(records[digest].pushed_at)
-            result[digest] = (
-                Action.DELETE,
-                Reason.EXPIRED,
-                f"expired, not in use (pushed {_day(pushed_at)}, cutoff {_day(cutoff)})",
-            )
-        elif subject in records:
-            result[digest] = (
-                Action.DELETE,
-                Reason.REFERRER_OF_DELETED,
-                f"referrer of deleted {subject}",
-            )
+            result[digest] = (Action.DELETE, Reason.EXPIRED, f"expired, not in use ({when})")
         else:
             result[digest] = (
                 Action.DELETE,
-                Reason.ORPHAN_REFERRER,
-                f"orphan referrer (subject {subject} not in repository)",
+                Reason.REFERRER_OF_DELETED,
+                f"referrer of deleted {subject}, itself expired ({when})",
             )
     return result
 
@@ -566,9 +693,11 @@ def enforce_safety(
     rule: KeepRule,
     protection: Protection | None = None,
 ) -> tuple[list[ImageDecision], list[str]]:
-    """Turn back into KEEP any DELETE that would remove an image in use (by
-    digest or tag), with a tag matching keep_tag_patterns, a child of a kept
-    index or a referrer of a kept subject; repeat until nothing changes.
+    """Turn back into KEEP any DELETE that would remove an image in use (by digest or
+    tag, or as the subject of a referrer), with a tag matching keep_tag_patterns, of
+    a repository an unreadable in-use reference names, a child of a kept index, a
+    referrer of a kept subject, or the subject of a referrer kept other than on its
+    own (age, artifact); repeat until nothing changes.
 
     Returns the corrected decisions (same order) and one line per correction.
     :func:`plan_repository` runs it last; on a correct plan it changes nothing.
@@ -580,16 +709,27 @@ def enforce_safety(
             if child != decision.digest:
                 parents.setdefault(child, []).append(decision.digest)
 
+    unreadable = _unreadable(usage)
     corrections: list[str] = []
     changed = True
     while changed:
         changed = False
         kept = {d.digest for d in result if d.action is Action.KEEP}
+        keeps_its_subject = {
+            d.digest
+            for d in result
+            if d.action is Action.KEEP and d.reason not in _KEEPS_ONLY_ITSELF
+        }
         for i, decision in enumerate(result):
             if decision.action is not Action.DELETE:
                 continue
+            named = digests_named_by_tags(decision.tags, decision.digest)
+            if decision.subject:
+                named.add(decision.subject)
             found = (
-                _in_use(decision.digest, decision.tags, usage)
+                ((Reason.UNREADABLE_REFERENCE, unreadable) if unreadable else None)
+                or _in_use(decision.digest, decision.tags, usage)
+                or _subject_in_use(sorted(named), usage)
                 or _protected_tag(decision.tags, protection or Protection())
                 or _keep_tag(decision.tags, rule)
             )
@@ -604,7 +744,7 @@ def enforce_safety(
                         (
                             d.digest
                             for d in result
-                            if d.subject == decision.digest and d.digest in kept
+                            if d.subject == decision.digest and d.digest in keeps_its_subject
                         ),
                         None,
                     )
@@ -625,6 +765,7 @@ def enforce_safety(
                 }
             )
             kept.add(decision.digest)
+            keeps_its_subject.add(decision.digest)
             changed = True
     return result, corrections
 
@@ -659,7 +800,7 @@ def plan_repository(
                 action=action,
                 reason=reason,
                 detail=detail,
-                subject=graph.subject[digest],
+                subject=graph.decision_subject(digest),
                 manifests=record.manifests,
                 is_index=record.is_index,
                 archived=record.status != ACTIVE,
