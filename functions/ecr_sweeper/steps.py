@@ -686,6 +686,23 @@ def delete_repository(
     )
 
 
+def _confirm_with_ecr(ecr: Any, repository: str, journal: dict[str, Any]) -> dict[str, Any]:
+    """A deleter that stopped before writing its result journaled what it sent to ECR,
+    but not always what ECR answered: ask ECR which of those images are gone, so that
+    the report says what left ECR, not what was merely sent (read-only)."""
+    deleted, archived = set(journal.get("deleted", [])), set(journal.get("archived", []))
+    to_delete = set(journal.get("sent", [])) - deleted
+    to_archive = set(journal.get("sent_to_archive", [])) - archived
+    if not to_delete and not to_archive:
+        return journal
+    now = ecr_api.describe_by_digest(ecr, repository, sorted(to_delete | to_archive))
+    gone = {d for d in to_delete if now.get(d) is None}
+    moved = {
+        d for d in to_archive if (image := now.get(d)) is not None and image.status != "ACTIVE"
+    }
+    return {**journal, "deleted": sorted(deleted | gone), "archived": sorted(archived | moved)}
+
+
 def summarize_run(
     run: RunContext,
     clients: Any,
@@ -711,7 +728,9 @@ def summarize_run(
     # confirmed, and what was sent to it.
     journals = set(store.list_names("progress/"))
     progress = {
-        name: store.get_json(repository_file("progress", name))
+        name: _confirm_with_ecr(
+            clients("ecr"), name, store.get_json(repository_file("progress", name))
+        )
         for name in repositories
         if name not in results and repository_file("progress", name) in journals
     }

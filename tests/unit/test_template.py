@@ -122,7 +122,14 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "s3:ListBucket",
     },
     # s3:DeleteObject: the run lock, the one object any role may delete.
-    "SummaryFunction": {*LOGS, *XRAY, *RUN_DATA, "s3:ListBucket", "s3:DeleteObject"},
+    "SummaryFunction": {
+        *LOGS,
+        *XRAY,
+        *RUN_DATA,
+        "s3:ListBucket",
+        "s3:DeleteObject",
+        "ecr:DescribeImages",
+    },
     "CapsFunction": {*LOGS, *XRAY, *RUN_DATA},  # writes the approved list
     "StateMachine": {
         "lambda:InvokeFunction",

@@ -126,7 +126,8 @@ def build_report(
         if result is None:
             failed.append(name)
             journal = progress.get(name, {})
-            confirmed, sent = set(journal.get("deleted", [])), set(journal.get("sent", []))
+            confirmed = set(journal.get("deleted", [])) | set(journal.get("archived", []))
+            sent = set(journal.get("sent", [])) | set(journal.get("sent_to_archive", []))
             lines.append(
                 RepositoryLine(
                     repository=name,
