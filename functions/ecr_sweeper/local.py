@@ -199,7 +199,7 @@ class LocalRun:
         assert self.run is not None, "scan first"
         return RunStore(self.run.bucket, self.run.prefix, self.s3)
 
-    def scan(self, config_path: str) -> RunContext:
+    def scan(self, config_path: str, *, refuse_blind_scan: bool = True) -> RunContext:
         """The in-use scan step (it also lists the repositories a rule matches)."""
         self.run = steps.scan_in_use(
             config_path=config_path,
@@ -213,6 +213,7 @@ class LocalRun:
             max_concurrency=1,
             clients=self.clients,
             wrap_member_client=read_only,
+            refuse_blind_scan=refuse_blind_scan,
         )
         return self.run
 
@@ -324,9 +325,9 @@ def plan_account(
 
 
 def scan_in_use(account: Account, config_path: str, now: datetime) -> InUseSet:
-    """The in-use set, as the workflow's scan step builds it."""
+    """The in-use set, as the workflow's scan step builds it (empty or not: a listing)."""
     local = LocalRun(account, now)
-    local.scan(config_path)
+    local.scan(config_path, refuse_blind_scan=False)
     return local.in_use()
 
 

@@ -27,7 +27,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     )
     metrics.add_metric(name="ImagesInUse", unit="Count", value=run.in_use_images)
     metrics.add_metric(name="RepositoriesTargeted", unit="Count", value=run.repositories)
-    steps.refuse_a_blind_scan(run, env("CONFIG_FILE"))
     if not run.dry_run:
         # Only a deleting run takes the lock: two of them never delete at once.
         run_lock.acquire(
