@@ -430,9 +430,36 @@ def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterable[Any
         yield from page.get(key, [])
 
 
-def generate_config(account: Account) -> str:
+# What each source section selects, for the note on a section generate found nothing for.
+GENERATED_SOURCES = {
+    "clusters": "ECS cluster",
+    "task_definitions": "active task definition family",
+    "lambda_functions": "container image Lambda function",
+}
+CATCH_ALL = {"name_pattern": "*"}
+
+
+@dataclass
+class GeneratedConfig:
+    text: str
+    # Source sections written as a catch-all: the account had none of their resources.
+    catch_all: list[str]
+
+
+def _catch_all_note(section: str) -> str:
+    what = GENERATED_SOURCES[section]
+    return (
+        f"# No {what} found: a catch-all, so that one created later is scanned too.\n"
+        f"# (`{section}: []` would turn this source off.)\n"
+    )
+
+
+def generate_config(account: Account) -> GeneratedConfig:
     """An ecrm.yaml covering the account's clusters, task definition families, container
-    image Lambda functions and repositories, one rule per name prefix."""
+    image Lambda functions and repositories, one rule per name prefix.
+
+    A source section is never `[]`, which turns the source off: a section with nothing
+    to name is a catch-all (`name_pattern: "*"`), so what runs later is still seen."""
     ecs, lam = account.client("ecs"), account.client("lambda")
     clusters = [arn.rsplit("/", 1)[-1] for arn in _pages(ecs, "list_clusters", "clusterArns")]
     families = list(_pages(ecs, "list_task_definition_families", "families", status="ACTIVE"))
@@ -446,10 +473,23 @@ def generate_config(account: Account) -> str:
         raise LocalError(
             f"no ECR repositories in {account.account_id} {account.region}: nothing to sweep"
         )
+    keep = {"keep_count": DEFAULT_RESOURCE_KEEP_COUNT}
+    sources = {
+        "clusters": _entries(clusters) or [CATCH_ALL],
+        "task_definitions": _entries(families, **keep) or [{**CATCH_ALL, **keep}],
+        "lambda_functions": _entries(functions, **keep) or [{**CATCH_ALL, **keep}],
+    }
+    catch_all = [
+        section
+        for section, names in (
+            ("clusters", clusters),
+            ("task_definitions", families),
+            ("lambda_functions", functions),
+        )
+        if not names
+    ]
     data = {
-        "clusters": _entries(clusters),
-        "task_definitions": _entries(families, keep_count=DEFAULT_RESOURCE_KEEP_COUNT),
-        "lambda_functions": _entries(functions, keep_count=DEFAULT_RESOURCE_KEEP_COUNT),
+        **sources,
         "repositories": _entries(
             repositories,
             expires=GENERATED_EXPIRES,
@@ -463,9 +503,10 @@ def generate_config(account: Account) -> str:
         "# Review it before use: every rule matches a name prefix (see docs/config.md).\n"
     )
     sections = [
-        yaml.dump({key: value}, Dumper=_Dumper, sort_keys=False, default_flow_style=False)
+        (_catch_all_note(key) if key in catch_all else "")
+        + yaml.dump({key: value}, Dumper=_Dumper, sort_keys=False, default_flow_style=False)
         for key, value in data.items()
     ]
     text = header + "\n".join(sections)
     load_config(text, source="generated config")  # what we write must pass `validate`
-    return text
+    return GeneratedConfig(text=text, catch_all=catch_all)

@@ -456,6 +456,7 @@ def test_generate_writes_a_valid_config_for_the_account(tmp_path: Path) -> None:
         assert (rule.expires, rule.keep_count, rule.keep_tag_patterns) == ("30d", 5, ["latest"])
     assert "&id" not in out.read_text()  # plain YAML, no anchors
     assert f"wrote {out}: 2 repository rules, 2 cluster rules" in result.stderr
+    assert "note:" not in result.stderr  # every source had something to name
 
     validated = cli("validate", str(out))
     assert validated.exit_code == 0 and validated.stderr == ""
@@ -463,6 +464,37 @@ def test_generate_writes_a_valid_config_for_the_account(tmp_path: Path) -> None:
     assert again.exit_code == 1 and "pass --force" in again.stderr
     assert forced.exit_code == 0
     assert to_stdout.stdout == out.read_text()
+
+
+def test_generate_never_turns_a_source_off(tmp_path: Path) -> None:
+    """An account with no cluster, family or image function yet: each source section is a
+    catch-all (scanned in full, so what runs later is seen), never `[]`, and it says so."""
+    out = tmp_path / "ecrm.yaml"
+    account = {"account_id": ACCOUNT, "region": REGION, "now": day(1)}
+    account["repositories"] = [{"name": "app-web", "images": []}]
+    with Emulator(inventory_from_dict(account)):
+        _add_zip_function("zip-only")  # not a container image: still no image function
+        result = cli("generate", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    text = out.read_text()
+    assert not [line for line in text.splitlines() if "[]" in line and not line.startswith("#")]
+    config = load_config_file(out)
+    assert config.warnings == []
+    assert [c.label for c in config.clusters or []] == ["name_pattern=*"]
+    for section in (config.task_definitions, config.lambda_functions):
+        assert [(rule.label, rule.keep_count) for rule in section or []] == [("name_pattern=*", 5)]
+    assert text.count("a catch-all, so that one created later is scanned too") == 3
+    assert "# No ECS cluster found: a catch-all" in text
+    assert "# (`clusters: []` would turn this source off.)" in text
+    for section, what in (
+        ("clusters", "ECS cluster"),
+        ("task_definitions", "active task definition family"),
+        ("lambda_functions", "container image Lambda function"),
+    ):
+        assert f'note: no {what} found: {section} scans every one (name_pattern "*")' in (
+            result.stderr
+        )
+    assert cli("validate", str(out)).stderr == ""
 
 
 def test_generate_refuses_an_account_without_repositories(tmp_path: Path) -> None:
