@@ -19,11 +19,11 @@ from aws_lambda_powertools import Logger
 
 from ecr_sweeper import run_lock
 from ecr_sweeper.adapters import ecr as ecr_api
+from ecr_sweeper.adapters import in_use_lists
 from ecr_sweeper.adapters.accounts import assume
 from ecr_sweeper.adapters.app_runner import collect_app_runner_usage
 from ecr_sweeper.adapters.batch import collect_batch_usage
 from ecr_sweeper.adapters.ecs import EcsScan, collect_ecs_usage
-from ecr_sweeper.adapters.in_use_lists import collect_in_use_lists
 from ecr_sweeper.adapters.inspector import collect_inspector_usage
 from ecr_sweeper.adapters.lambda_functions import collect_lambda_usage
 from ecr_sweeper.adapters.scheduled_tasks import (
@@ -147,8 +147,9 @@ def scan_in_use(
         needed.update(scan.task_definitions)
         described, cached = described + scan.described, cached + scan.cached
     task_definitions.save(needed)
-    with _timed(timings, "in_use_lists"):
-        collect_in_use_lists(clients("s3"), config, builder, now)
+    for entry in config.in_use_lists:  # each list with its own figures in the report
+        with _timed(timings, in_use_lists.source_name(entry)):
+            in_use_lists.collect_in_use_list(clients("s3"), entry, builder, now)
     in_use = builder.build()
     if refuse_blind_scan:
         refuse_a_blind_scan(config, in_use)
