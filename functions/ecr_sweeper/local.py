@@ -35,7 +35,7 @@ from ecr_sweeper.core.config import (
 from ecr_sweeper.core.in_use import InUseSet
 from ecr_sweeper.core.policy import RepositoryPlan
 from ecr_sweeper.core.report import Report, RepositoryResult
-from ecr_sweeper.errors import RepositoriesFailed, SweeperError
+from ecr_sweeper.errors import NothingInUse, RepositoriesFailed, SourceReadError, SweeperError
 from ecr_sweeper.events import RunContext
 from ecr_sweeper.run_store import RunStore, repository_file
 
@@ -59,6 +59,15 @@ class ReadOnlyViolation(SweeperError):
     """A read-only command tried to call an AWS operation that changes something."""
 
 
+class RunWouldFail(SweeperError):
+    """`plan`'s verdict: the workflow's run would fail in its scan, deleting nothing."""
+
+
+# What fails a run's scan for the account's sake (not for the local command's): `plan`
+# reports them as the run's verdict.
+SCAN_GUARDS = (NothingInUse, SourceReadError)
+
+
 def _refuse_writes(model: Any, **_: Any) -> None:
     if not model.name.startswith(READ_ONLY_PREFIXES):
         raise ReadOnlyViolation(
@@ -76,11 +85,23 @@ class MemoryS3:
     """The S3 calls the steps make on the run bucket, on a dict in memory.
 
     Any other S3 operation fails, so that a step that starts to use one fails
-    loudly here instead of touching a real bucket.
+    loudly here instead of touching a real bucket. With `elsewhere` (a factory of a
+    read-only S3 client), the objects of buckets other than `run_bucket` (the
+    config's in-use lists) are read from S3, as the workflow reads them.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, run_bucket: str | None = None, elsewhere: Callable[[], Any] | None = None
+    ) -> None:
         self.objects: dict[tuple[str, str], bytes] = {}
+        self.run_bucket = run_bucket
+        self.elsewhere = elsewhere
+
+    def _outside(self, bucket: str) -> Any:
+        """The S3 client for `bucket` if it is not the run bucket, else None."""
+        if self.elsewhere is None or bucket == self.run_bucket:
+            return None
+        return self.elsewhere()
 
     @staticmethod
     def _missing(operation: str, bucket: str, key: str) -> ClientError:
@@ -93,10 +114,15 @@ class MemoryS3:
         )
 
     def put_object(self, *, Bucket: str, Key: str, Body: bytes | str, **_: Any) -> dict[str, Any]:
+        if self._outside(Bucket) is not None:
+            raise LocalError(f"a local run writes nothing: refused s3://{Bucket}/{Key}")
         self.objects[(Bucket, Key)] = Body.encode() if isinstance(Body, str) else bytes(Body)
         return {}
 
     def get_object(self, *, Bucket: str, Key: str, **_: Any) -> dict[str, Any]:
+        outside = self._outside(Bucket)
+        if outside is not None:
+            return dict(outside.get_object(Bucket=Bucket, Key=Key))
         if (Bucket, Key) not in self.objects:
             raise self._missing("GetObject", Bucket, Key)
         return {"Body": io.BytesIO(self.objects[(Bucket, Key)])}
@@ -187,11 +213,12 @@ class LocalRun:
     def __init__(self, account: Account, now: datetime) -> None:
         self.account = account
         self.now = now
-        self.s3 = MemoryS3()
+        self.s3 = MemoryS3(LOCAL_BUCKET, elsewhere=lambda: account.client("s3"))
         self.run: RunContext | None = None
 
     def clients(self, service: str) -> Any:
-        """What the steps get for `clients`: the memory for S3, read-only AWS otherwise."""
+        """What the steps get for `clients`: for S3 the memory (the run bucket) and
+        read-only S3 (the in-use lists), read-only AWS otherwise."""
         return self.s3 if service == "s3" else self.account.client(service)
 
     @property
@@ -305,7 +332,12 @@ def plan_account(
     """A dry run of the workflow's steps on every repository a rule matches (or on
     `repositories`), in memory. `progress` wraps the loop over the repositories."""
     local = LocalRun(account, now)
-    local.scan(config_path)
+    try:
+        local.scan(config_path)  # with the workflow's guards
+    except SCAN_GUARDS as error:
+        raise RunWouldFail(
+            f"a run would end FAILED in ScanInUse: {type(error).__name__}: {error}"
+        ) from error
     if repositories:
         local.narrow(repositories)
     names = local.repositories()

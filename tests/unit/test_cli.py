@@ -310,7 +310,7 @@ def test_plan_reads_only_and_needs_no_bucket(
             ecr.batch_delete_image(repositoryName="example-a", imageIds=[{"imageDigest": d(3)}])
         after = len(ecr.describe_images(repositoryName="example-a")["imageDetails"])
     assert result.exit_code == 0, result.stderr
-    # the sources of "in use" only: no S3, no Step Functions
+    # the sources of "in use" only: no S3 (no in-use list here), no Step Functions
     assert set(services) == {
         "ecr",
         "ecs",
@@ -340,12 +340,19 @@ def test_plan_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert "no AWS region" in result.stderr
 
 
-def test_plan_region_option(fake_credentials: Callable[[str], None]) -> None:
+def test_plan_region_option(fake_credentials: Callable[[str], None], tmp_path: Path) -> None:
     fake_credentials("us-east-1")
+    # Plain moto runs nothing and has no App Runner: sources off, so no guard fails the plan.
+    config = tmp_path / "ecrm.yaml"
+    config.write_text(
+        "clusters: []\ntask_definitions: []\nlambda_functions: []\n"
+        "sources: {app_runner: false}\n"
+        "repositories: [{name_pattern: example-*, expires: 30d}]\n"
+    )
     with mock_aws():
         boto3.client("ecr", region_name="eu-west-1").create_repository(repositoryName="example-x")
-        there = cli("--region", "eu-west-1", "plan", "--config", str(CONFIG))
-        here = cli("plan", "--config", str(CONFIG))
+        there = cli("--region", "eu-west-1", "plan", "--config", str(config))
+        here = cli("plan", "--config", str(config))
     assert there.exit_code == 0, there.stderr
     assert "region eu-west-1" in there.stderr
     assert here.stdout.startswith("(no repositories matched the config)")
