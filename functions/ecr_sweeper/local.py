@@ -506,22 +506,17 @@ def generate_config(account: Account) -> GeneratedConfig:
             f"no ECR repositories in {account.account_id} {account.region}: nothing to sweep"
         )
     keep = {"keep_count": DEFAULT_RESOURCE_KEEP_COUNT}
-    sources = {
-        "clusters": _entries(clusters) or [CATCH_ALL],
-        "task_definitions": _entries(families, **keep) or [{**CATCH_ALL, **keep}],
-        "lambda_functions": _entries(functions, **keep) or [{**CATCH_ALL, **keep}],
+    found = {
+        "clusters": (clusters, {}),
+        "task_definitions": (families, keep),
+        "lambda_functions": (functions, keep),
     }
-    catch_all = [
-        section
-        for section, names in (
-            ("clusters", clusters),
-            ("task_definitions", families),
-            ("lambda_functions", functions),
-        )
-        if not names
-    ]
+    catch_all = [section for section, (names, _) in found.items() if not names]
     data = {
-        **sources,
+        **{
+            section: _entries(names, **settings) or [{**CATCH_ALL, **settings}]
+            for section, (names, settings) in found.items()
+        },
         "repositories": _entries(
             repositories,
             expires=GENERATED_EXPIRES,
