@@ -52,6 +52,7 @@ FORMULAS = {
     "lambda:ListAliases": "1 per selected container-image function (⌈aliases / 10,000⌉)",
     "lambda:ListVersionsByFunction": "Σ per selected function ⌈versions with $LATEST / 50⌉",
     "lambda:GetFunction": "1 per kept version (newest keep_count with $LATEST, and aliased)",
+    "sfn:DescribeExecution": "1: the scan reads the run's input as sent",
     # The sources beyond ecrm's (config `sources`, each on unless turned off). The
     # benchmark's accounts have none of these resources: one empty page each.
     "eventbridge:ListEventBuses": "⌈event buses / 100⌉ (scheduled tasks)",
@@ -132,6 +133,7 @@ def floor(
         pages(f["versions"], 50) for f in selected_functions
     )
     terms["lambda:GetFunction"] = account.kept_versions
+    terms["sfn:DescribeExecution"] = 1
 
     # The extra sources: the account has no rule, schedule, job or App Runner service.
     empty = {

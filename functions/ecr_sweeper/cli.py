@@ -44,6 +44,7 @@ from ecr_sweeper.core.report import (
 from ecr_sweeper.core.sizes import format_size
 from ecr_sweeper.errors import ConfigError, SweeperError, TransientAwsError
 from ecr_sweeper.local import (
+    GENERATED_SOURCES,
     Account,
     check_repositories,
     generate_config,
@@ -293,10 +294,15 @@ def generate(ctx: click.Context, output: str, force: bool) -> None:
     if output != "-" and Path(output).exists() and not force:
         raise click.ClickException(f"{output} exists; pass --force to overwrite it")
     account = _open_account(ctx)
-    text = generate_config(account)
-    _write(output, text)
+    generated = generate_config(account)
+    _write(output, generated.text)
     if output != "-":
-        _stderr(f"wrote {output}: {summary(load_config(text, source=output))}")
+        _stderr(f"wrote {output}: {summary(load_config(generated.text, source=output))}")
+    for section in generated.catch_all:
+        _stderr(
+            f"note: no {GENERATED_SOURCES[section]} found: {section} scans every one "
+            '(name_pattern "*"), so one created later is seen'
+        )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ repositories: the data itself lives in S3 (see run_store.py).
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -20,19 +21,36 @@ class ExecutionInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
+    # Left out: the stack's DryRun parameter decides. Written, it must be a boolean
+    # (`null` is refused: it is not a clear "use the default").
     dry_run: bool | None = Field(
         default=None, description="Override the stack's DryRun parameter for this run."
     )
 
 
+_JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "a number"
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
 def parse_execution_input(raw: Any) -> ExecutionInput:
-    """Validate the execution input; an execution started with no input is `{}`."""
-    if raw is None or raw == {}:
-        return ExecutionInput()
+    """Validate the execution input as JSON values; an execution started with no input
+    is `{}`. `null`, as the input or as dry_run, is refused, not read as "the default"."""
     if not isinstance(raw, dict):
         raise InvalidExecutionInput(
-            "execution input must be a JSON object such as "
-            f'{{"dry_run": true}}, got {type(raw).__name__}'
+            'execution input must be a JSON object such as {"dry_run": true} (or {} for '
+            f"the stack's DryRun default), got {_json_type(raw)}"
+        )
+    if "dry_run" in raw and raw["dry_run"] is None:
+        raise InvalidExecutionInput(
+            "invalid execution input: dry_run: must be true or false, not null (leave "
+            "dry_run out to use the stack's DryRun default)"
         )
     try:
         return ExecutionInput.model_validate(raw)
@@ -43,6 +61,31 @@ def parse_execution_input(raw: Any) -> ExecutionInput:
         raise InvalidExecutionInput(
             f"invalid execution input: {problems} (allowed keys: dry_run)"
         ) from error
+
+
+def _refuse_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise InvalidExecutionInput(
+            "invalid execution input: it repeats the key "
+            + ", ".join(f"'{key}'" for key in repeated)
+            + "; write each key once"
+        )
+    return dict(pairs)
+
+
+def parse_execution_input_text(text: str) -> ExecutionInput:
+    """The execution input as the user wrote it (StartExecution's `input`).
+
+    Step Functions parses the input before the state machine sees it, and a repeated
+    key reaches it once, with one of its values: `{"dry_run": true, "dry_run": false}`
+    must not become a deleting run. Read as text, a repeated key is refused."""
+    try:
+        raw = json.loads(text, object_pairs_hook=_refuse_repeated_keys)
+    except json.JSONDecodeError as error:
+        raise InvalidExecutionInput(f"execution input is not JSON: {error}") from error
+    return parse_execution_input(raw)
 
 
 class ScanEvent(BaseModel):

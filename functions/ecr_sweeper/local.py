@@ -35,7 +35,7 @@ from ecr_sweeper.core.config import (
 from ecr_sweeper.core.in_use import InUseSet
 from ecr_sweeper.core.policy import RepositoryPlan
 from ecr_sweeper.core.report import Report, RepositoryResult
-from ecr_sweeper.errors import RepositoriesFailed, SweeperError
+from ecr_sweeper.errors import NothingInUse, RepositoriesFailed, SourceReadError, SweeperError
 from ecr_sweeper.events import CapsOutput, PlanOutcome, RunContext
 from ecr_sweeper.run_store import RunStore, repository_file
 
@@ -59,6 +59,15 @@ class ReadOnlyViolation(SweeperError):
     """A read-only command tried to call an AWS operation that changes something."""
 
 
+class RunWouldFail(SweeperError):
+    """`plan`'s verdict: the workflow's run would fail in its scan, deleting nothing."""
+
+
+# What fails a run's scan for the account's sake (not for the local command's): `plan`
+# reports them as the run's verdict.
+SCAN_GUARDS = (NothingInUse, SourceReadError)
+
+
 def _refuse_writes(model: Any, **_: Any) -> None:
     if not model.name.startswith(READ_ONLY_PREFIXES):
         raise ReadOnlyViolation(
@@ -76,11 +85,23 @@ class MemoryS3:
     """The S3 calls the steps make on the run bucket, on a dict in memory.
 
     Any other S3 operation fails, so that a step that starts to use one fails
-    loudly here instead of touching a real bucket.
+    loudly here instead of touching a real bucket. With `elsewhere` (a factory of a
+    read-only S3 client), the objects of buckets other than `run_bucket` (the
+    config's in-use lists) are read from S3, as the workflow reads them.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, run_bucket: str | None = None, elsewhere: Callable[[], Any] | None = None
+    ) -> None:
         self.objects: dict[tuple[str, str], bytes] = {}
+        self.run_bucket = run_bucket
+        self.elsewhere = elsewhere
+
+    def _outside(self, bucket: str) -> Any:
+        """The S3 client for `bucket` if it is not the run bucket, else None."""
+        if self.elsewhere is None or bucket == self.run_bucket:
+            return None
+        return self.elsewhere()
 
     @staticmethod
     def _missing(operation: str, bucket: str, key: str) -> ClientError:
@@ -93,10 +114,15 @@ class MemoryS3:
         )
 
     def put_object(self, *, Bucket: str, Key: str, Body: bytes | str, **_: Any) -> dict[str, Any]:
+        if self._outside(Bucket) is not None:
+            raise LocalError(f"a local run writes nothing: refused s3://{Bucket}/{Key}")
         self.objects[(Bucket, Key)] = Body.encode() if isinstance(Body, str) else bytes(Body)
         return {}
 
     def get_object(self, *, Bucket: str, Key: str, **_: Any) -> dict[str, Any]:
+        outside = self._outside(Bucket)
+        if outside is not None:
+            return dict(outside.get_object(Bucket=Bucket, Key=Key))
         if (Bucket, Key) not in self.objects:
             raise self._missing("GetObject", Bucket, Key)
         return {"Body": io.BytesIO(self.objects[(Bucket, Key)])}
@@ -187,14 +213,15 @@ class LocalRun:
     def __init__(self, account: Account, now: datetime) -> None:
         self.account = account
         self.now = now
-        self.s3 = MemoryS3()
+        self.s3 = MemoryS3(LOCAL_BUCKET, elsewhere=lambda: account.client("s3"))
         self.run: RunContext | None = None
         # What each evaluator returned (the plan Map's results), and the caps' answer.
         self.outcomes: list[PlanOutcome] = []
         self.caps: CapsOutput | None = None
 
     def clients(self, service: str) -> Any:
-        """What the steps get for `clients`: the memory for S3, read-only AWS otherwise."""
+        """What the steps get for `clients`: for S3 the memory (the run bucket) and
+        read-only S3 (the in-use lists), read-only AWS otherwise."""
         return self.s3 if service == "s3" else self.account.client(service)
 
     @property
@@ -202,7 +229,7 @@ class LocalRun:
         assert self.run is not None, "scan first"
         return RunStore(self.run.bucket, self.run.prefix, self.s3)
 
-    def scan(self, config_path: str) -> RunContext:
+    def scan(self, config_path: str, *, refuse_blind_scan: bool = True) -> RunContext:
         """The in-use scan step (it also lists the repositories a rule matches)."""
         self.run = steps.scan_in_use(
             config_path=config_path,
@@ -216,6 +243,7 @@ class LocalRun:
             max_concurrency=1,
             clients=self.clients,
             wrap_member_client=read_only,
+            refuse_blind_scan=refuse_blind_scan,
         )
         return self.run
 
@@ -323,7 +351,12 @@ def plan_account(
     """A dry run of the workflow's steps on every repository a rule matches (or on
     `repositories`), in memory. `progress` wraps the loop over the repositories."""
     local = LocalRun(account, now)
-    local.scan(config_path)
+    try:
+        local.scan(config_path)  # with the workflow's guards
+    except SCAN_GUARDS as error:
+        raise RunWouldFail(
+            f"a run would end FAILED in ScanInUse: {type(error).__name__}: {error}"
+        ) from error
     if repositories:
         local.narrow(repositories)
     names = local.repositories()
@@ -343,9 +376,9 @@ def plan_account(
 
 
 def scan_in_use(account: Account, config_path: str, now: datetime) -> InUseSet:
-    """The in-use set, as the workflow's scan step builds it."""
+    """The in-use set, as the workflow's scan step builds it (empty or not: a listing)."""
     local = LocalRun(account, now)
-    local.scan(config_path)
+    local.scan(config_path, refuse_blind_scan=False)
     return local.in_use()
 
 
@@ -448,9 +481,36 @@ def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterable[Any
         yield from page.get(key, [])
 
 
-def generate_config(account: Account) -> str:
+# What each source section selects, for the note on a section generate found nothing for.
+GENERATED_SOURCES = {
+    "clusters": "ECS cluster",
+    "task_definitions": "active task definition family",
+    "lambda_functions": "container image Lambda function",
+}
+CATCH_ALL = {"name_pattern": "*"}
+
+
+@dataclass
+class GeneratedConfig:
+    text: str
+    # Source sections written as a catch-all: the account had none of their resources.
+    catch_all: list[str]
+
+
+def _catch_all_note(section: str) -> str:
+    what = GENERATED_SOURCES[section]
+    return (
+        f"# No {what} found: a catch-all, so that one created later is scanned too.\n"
+        f"# (`{section}: []` would turn this source off.)\n"
+    )
+
+
+def generate_config(account: Account) -> GeneratedConfig:
     """An ecrm.yaml covering the account's clusters, task definition families, container
-    image Lambda functions and repositories, one rule per name prefix."""
+    image Lambda functions and repositories, one rule per name prefix.
+
+    A source section is never `[]`, which turns the source off: a section with nothing
+    to name is a catch-all (`name_pattern: "*"`), so what runs later is still seen."""
     ecs, lam = account.client("ecs"), account.client("lambda")
     clusters = [arn.rsplit("/", 1)[-1] for arn in _pages(ecs, "list_clusters", "clusterArns")]
     families = list(_pages(ecs, "list_task_definition_families", "families", status="ACTIVE"))
@@ -464,10 +524,18 @@ def generate_config(account: Account) -> str:
         raise LocalError(
             f"no ECR repositories in {account.account_id} {account.region}: nothing to sweep"
         )
+    keep = {"keep_count": DEFAULT_RESOURCE_KEEP_COUNT}
+    found = {
+        "clusters": (clusters, {}),
+        "task_definitions": (families, keep),
+        "lambda_functions": (functions, keep),
+    }
+    catch_all = [section for section, (names, _) in found.items() if not names]
     data = {
-        "clusters": _entries(clusters),
-        "task_definitions": _entries(families, keep_count=DEFAULT_RESOURCE_KEEP_COUNT),
-        "lambda_functions": _entries(functions, keep_count=DEFAULT_RESOURCE_KEEP_COUNT),
+        **{
+            section: _entries(names, **settings) or [{**CATCH_ALL, **settings}]
+            for section, (names, settings) in found.items()
+        },
         "repositories": _entries(
             repositories,
             expires=GENERATED_EXPIRES,
@@ -481,9 +549,10 @@ def generate_config(account: Account) -> str:
         "# Review it before use: every rule matches a name prefix (see docs/config.md).\n"
     )
     sections = [
-        yaml.dump({key: value}, Dumper=_Dumper, sort_keys=False, default_flow_style=False)
+        (_catch_all_note(key) if key in catch_all else "")
+        + yaml.dump({key: value}, Dumper=_Dumper, sort_keys=False, default_flow_style=False)
         for key, value in data.items()
     ]
     text = header + "\n".join(sections)
     load_config(text, source="generated config")  # what we write must pass `validate`
-    return text
+    return GeneratedConfig(text=text, catch_all=catch_all)

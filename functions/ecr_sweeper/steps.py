@@ -20,11 +20,11 @@ from aws_lambda_powertools import Logger
 
 from ecr_sweeper import run_lock
 from ecr_sweeper.adapters import ecr as ecr_api
+from ecr_sweeper.adapters import in_use_lists
 from ecr_sweeper.adapters.accounts import assume
 from ecr_sweeper.adapters.app_runner import collect_app_runner_usage
 from ecr_sweeper.adapters.batch import collect_batch_usage
 from ecr_sweeper.adapters.ecs import EcsScan, collect_ecs_usage
-from ecr_sweeper.adapters.in_use_lists import collect_in_use_lists
 from ecr_sweeper.adapters.inspector import collect_inspector_usage
 from ecr_sweeper.adapters.lambda_functions import collect_lambda_usage
 from ecr_sweeper.adapters.scheduled_tasks import (
@@ -109,8 +109,10 @@ def scan_in_use(
     max_concurrency: int,
     clients: Any,
     wrap_member_client: Callable[[Any], Any] | None = None,
+    refuse_blind_scan: bool = True,
 ) -> RunContext:
-    """Step 1. Fails (and so fails the run) on a bad config or any unreadable source."""
+    """Step 1. Fails (and so fails the run) on a bad config, any unreadable source, or
+    (unless `refuse_blind_scan` is false: `ecr-sweeper scan` only lists) a blind scan."""
     config = load_config_file(config_path)  # first: a bad config stops the run here
     for warning in config.warnings:
         logger.warning(warning)
@@ -155,9 +157,12 @@ def scan_in_use(
         needed.update(scan.task_definitions)
         described, cached = described + scan.described, cached + scan.cached
     task_definitions.save(needed)
-    with _timed(timings, "in_use_lists"):
-        collect_in_use_lists(clients("s3"), config, builder, now)
+    for entry in config.in_use_lists:  # each list with its own figures in the report
+        with _timed(timings, in_use_lists.source_name(entry)):
+            in_use_lists.collect_in_use_list(clients("s3"), entry, builder, now)
     in_use = builder.build()
+    if refuse_blind_scan:
+        refuse_a_blind_scan(config, in_use)
     # Per source: what it found (references kept) and how long it took.
     source_figures = {
         name: {"found": in_use.sources.get(name, 0), "seconds": seconds}
@@ -274,17 +279,19 @@ def collect_other_sources(
             collect_inspector_usage(clients("inspector2"), builder, now, within)
 
 
-def refuse_a_blind_scan(run: RunContext, config_path: str) -> None:
+def refuse_a_blind_scan(config: Config, in_use: InUseSet) -> None:
     """A scan that finds nothing in use while sources are configured is more likely
-    blind (a wrong cluster name, a missing permission) than right: fail the run."""
-    config = load_config_file(config_path)
+    blind (a wrong cluster name, a missing permission) than right: fail the run.
+
+    `config` is the one the scan used, a section left out already replaced by a
+    catch-all: a source scanned in full is a configured source."""
     configured = config.sources_configured
-    if run.in_use_images == 0 and configured and not config.safety.allow_nothing_in_use:
+    if in_use.image_count() == 0 and configured and not config.safety.allow_nothing_in_use:
         raise NothingInUse(
-            f"the scan found no image in use although {', '.join(configured)} "
-            "are configured: nothing was deleted. Check the names and patterns (and the "
-            "scan's permissions); if the account really runs nothing, set "
-            "safety.allow_nothing_in_use: true"
+            f"the scan found no image in use although it read {', '.join(configured)} "
+            "(a section left out of the config is read in full): nothing was deleted. "
+            "Check the names and patterns (and the scan's permissions); if the account "
+            "really runs nothing, set safety.allow_nothing_in_use: true"
         )
 
 

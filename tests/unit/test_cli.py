@@ -312,7 +312,7 @@ def test_plan_reads_only_and_needs_no_bucket(
             ecr.batch_delete_image(repositoryName="example-a", imageIds=[{"imageDigest": d(3)}])
         after = len(ecr.describe_images(repositoryName="example-a")["imageDetails"])
     assert result.exit_code == 0, result.stderr
-    # the sources of "in use" only: no S3, no Step Functions
+    # the sources of "in use" only: no S3 (no in-use list here), no Step Functions
     assert set(services) == {
         "ecr",
         "ecs",
@@ -342,12 +342,19 @@ def test_plan_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert "no AWS region" in result.stderr
 
 
-def test_plan_region_option(fake_credentials: Callable[[str], None]) -> None:
+def test_plan_region_option(fake_credentials: Callable[[str], None], tmp_path: Path) -> None:
     fake_credentials("us-east-1")
+    # Plain moto runs nothing and has no App Runner: sources off, so no guard fails the plan.
+    config = tmp_path / "ecrm.yaml"
+    config.write_text(
+        "clusters: []\ntask_definitions: []\nlambda_functions: []\n"
+        "sources: {app_runner: false}\n"
+        "repositories: [{name_pattern: example-*, expires: 30d}]\n"
+    )
     with mock_aws():
         boto3.client("ecr", region_name="eu-west-1").create_repository(repositoryName="example-x")
-        there = cli("--region", "eu-west-1", "plan", "--config", str(CONFIG))
-        here = cli("plan", "--config", str(CONFIG))
+        there = cli("--region", "eu-west-1", "plan", "--config", str(config))
+        here = cli("plan", "--config", str(config))
     assert there.exit_code == 0, there.stderr
     assert "region eu-west-1" in there.stderr
     assert here.stdout.startswith("(no repositories matched the config)")
@@ -458,6 +465,7 @@ def test_generate_writes_a_valid_config_for_the_account(tmp_path: Path) -> None:
         assert (rule.expires, rule.keep_count, rule.keep_tag_patterns) == ("30d", 5, ["latest"])
     assert "&id" not in out.read_text()  # plain YAML, no anchors
     assert f"wrote {out}: 2 repository rules, 2 cluster rules" in result.stderr
+    assert "note:" not in result.stderr  # every source had something to name
 
     validated = cli("validate", str(out))
     assert validated.exit_code == 0 and validated.stderr == ""
@@ -465,6 +473,37 @@ def test_generate_writes_a_valid_config_for_the_account(tmp_path: Path) -> None:
     assert again.exit_code == 1 and "pass --force" in again.stderr
     assert forced.exit_code == 0
     assert to_stdout.stdout == out.read_text()
+
+
+def test_generate_never_turns_a_source_off(tmp_path: Path) -> None:
+    """An account with no cluster, family or image function yet: each source section is a
+    catch-all (scanned in full, so what runs later is seen), never `[]`, and it says so."""
+    out = tmp_path / "ecrm.yaml"
+    account = {"account_id": ACCOUNT, "region": REGION, "now": day(1)}
+    account["repositories"] = [{"name": "app-web", "images": []}]
+    with Emulator(inventory_from_dict(account)):
+        _add_zip_function("zip-only")  # not a container image: still no image function
+        result = cli("generate", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    text = out.read_text()
+    assert not [line for line in text.splitlines() if "[]" in line and not line.startswith("#")]
+    config = load_config_file(out)
+    assert config.warnings == []
+    assert [c.label for c in config.clusters or []] == ["name_pattern=*"]
+    for section in (config.task_definitions, config.lambda_functions):
+        assert [(rule.label, rule.keep_count) for rule in section or []] == [("name_pattern=*", 5)]
+    assert text.count("a catch-all, so that one created later is scanned too") == 3
+    assert "# No ECS cluster found: a catch-all" in text
+    assert "# (`clusters: []` would turn this source off.)" in text
+    for section, what in (
+        ("clusters", "ECS cluster"),
+        ("task_definitions", "active task definition family"),
+        ("lambda_functions", "container image Lambda function"),
+    ):
+        assert f'note: no {what} found: {section} scans every one (name_pattern "*")' in (
+            result.stderr
+        )
+    assert cli("validate", str(out)).stderr == ""
 
 
 def test_generate_refuses_an_account_without_repositories(tmp_path: Path) -> None:

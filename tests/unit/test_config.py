@@ -650,6 +650,22 @@ def test_external_commands_rejected_with_the_alternative() -> None:
     ) in message
 
 
+def test_in_use_list_allow_empty() -> None:
+    lists = "in_use_lists:\n  - {uri: 's3://b/k.json', max_age: 1d%s}\n"
+    assert cfg(lists % "" + MINIMAL).in_use_lists[0].allow_empty is False
+    assert cfg(lists % ", allow_empty: true" + MINIMAL).in_use_lists[0].allow_empty is True
+    assert cfg(lists % ", allow_empty:" + MINIMAL).in_use_lists[0].allow_empty is False
+    message = error_of(lists % ", allow_empty: 'yes'" + MINIMAL)
+    assert "in_use_lists[0].allow_empty: must be true or false, got string 'yes'" in message
+    message = error_of(lists % ", allow_emtpy: true" + MINIMAL)
+    assert "in_use_lists[0]: unknown key 'allow_emtpy' (allowed: uri, max_age, allow_empty)" in (
+        message
+    )
+    assert "did you mean 'allow_empty'?" in message
+    config = cfg(lists % ", allow_empty: true" + MINIMAL)
+    assert Config.model_validate(config.model_dump(mode="json")) == config
+
+
 def test_every_problem_is_listed() -> None:
     message = error_of(
         """

@@ -100,7 +100,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         # run data (writes), the task definition cache and the run lock (reads and writes)
         *RUN_DATA,
         "s3:ListBucket",  # only the lock's key: a missing lock must read as "no lock"
-        "states:DescribeExecution",  # is the holder of the run lock still running?
+        "states:DescribeExecution",  # the run's own input as sent; does the lock's holder run?
     },
     "CollectorFunction": {
         *LOGS,
@@ -695,8 +695,9 @@ def test_run_lock_is_taken_checked_and_released_by_its_three_steps(scenario: str
 
 
 def test_functions_may_describe_only_this_state_machines_executions(scenario: str) -> None:
-    """The in-use scan asks whether the lock's holder still runs: DescribeExecution on
-    the executions of this state machine, nothing else of Step Functions."""
+    """The in-use scan reads its own run's input and asks whether the lock's holder still
+    runs: DescribeExecution on the executions of this state machine, nothing else of Step
+    Functions."""
     cfn = deployed(scenario)
     for function in FUNCTIONS:
         role = cfn["Resources"][role_id(cfn, function)]

@@ -64,7 +64,8 @@ def test_a_bad_config_fails_first_and_names_the_problem(run_workflow):
     result = run_workflow(_data(), config=config)
     assert result["status"] == "FAILED"
     assert result["error"] == "ConfigError"
-    assert result["api_calls"] == {}  # nothing was read, let alone deleted
+    # Nothing was read but the run's own input (as sent), let alone deleted.
+    assert result["api_calls"] == {"sfn:DescribeExecution": 1}
     message = result["notifications"][0]["message"]
     assert "repositories[0]" in message and "keep_tags" in message
 

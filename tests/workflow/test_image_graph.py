@@ -3,6 +3,8 @@
 from conftest import BASIC_CONFIG, deleted, digest, image, inventory, remaining, uri
 
 INDEX = "application/vnd.oci.image.index.v1+json"
+# These accounts run nothing: let a scan that finds nothing in use through.
+NOTHING_RUNS = "safety: {allow_nothing_in_use: true}\n"
 
 
 def _multi_arch(name: str, *, tags: list[str], age_days: float) -> list[dict]:
@@ -15,7 +17,9 @@ def _multi_arch(name: str, *, tags: list[str], age_days: float) -> list[dict]:
 
 
 def test_a_multi_arch_image_kept_by_tag_keeps_its_old_untagged_children(run_workflow):
-    config = "repositories: [{name: app, expires: 30d, keep_tag_patterns: [release-*]}]\n"
+    config = (
+        NOTHING_RUNS + "repositories: [{name: app, expires: 30d, keep_tag_patterns: [release-*]}]\n"
+    )
     data = inventory(
         {
             "app": [
@@ -61,7 +65,9 @@ def test_a_task_running_a_child_keeps_the_expired_index_and_that_child(run_workf
 
 
 def test_an_expired_index_sharing_children_with_a_kept_one(run_workflow):
-    config = "repositories: [{name: app, expires: 30d, keep_tag_patterns: [release-*]}]\n"
+    config = (
+        NOTHING_RUNS + "repositories: [{name: app, expires: 30d, keep_tag_patterns: [release-*]}]\n"
+    )
     shared, own, kept_only = digest("shared"), digest("own"), digest("kept-only")
     data = inventory(
         {
@@ -147,7 +153,7 @@ def test_archived_images_stay_unless_a_rule_says_so(run_workflow):
     line = result["report"]["repositories"][0]
     assert line["archived"]["count"] == 1
 
-    config = (
+    config = NOTHING_RUNS + (
         "repositories: [{name: app, expires: 30d, keep_tag_patterns: [], archived_expires: 180d}]\n"
     )
     result = run_workflow(inventory({"app": images}), config=config)
@@ -171,6 +177,6 @@ def test_a_helm_chart_stays_unless_include_artifacts(run_workflow):
     kinds = {row["kind"] for row in result["report"]["repositories"][0]["rows"]}
     assert kinds == {"Image", "Artifact"}
 
-    config = "repositories: [{name: app, expires: 30d, include_artifacts: true}]\n"
+    config = NOTHING_RUNS + "repositories: [{name: app, expires: 30d, include_artifacts: true}]\n"
     result = run_workflow(inventory({"app": chart()}), config=config)
     assert deleted(result, "app") == {digest("chart"), digest("img")}

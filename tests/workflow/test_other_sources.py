@@ -140,10 +140,9 @@ def test_the_scan_output_and_report_show_each_source_with_its_time(run_workflow)
     result = run_workflow(data, config=config)
     assert result["status"] == "SUCCEEDED", result
     sources = result["report"]["sources"]
-    assert {"ecs", "lambda", "scheduled_tasks", "batch", "apprunner", "in_use_lists"} <= set(
-        sources
-    )
-    assert sources["apprunner"]["found"] == 1 and sources["in_use_lists"]["found"] == 1
+    listed = "in-use list s3://scans/k8s.json"  # each list has its own figures
+    assert {"ecs", "lambda", "scheduled_tasks", "batch", "apprunner", listed} <= set(sources)
+    assert sources["apprunner"]["found"] == 1 and sources[listed]["found"] == 1
     assert all(figures["seconds"] >= 0 for figures in sources.values())
     assert "apprunner: 1 in" in result["report_md"]
 

@@ -2,6 +2,9 @@
 
 from conftest import NOW, deleted, digest, image, inventory, remaining, stamp
 
+# These accounts run nothing: let a scan that finds nothing in use through.
+NOTHING_RUNS = "safety: {allow_nothing_in_use: true}\n"
+
 
 def _old(*labels: str) -> list[dict]:
     return [image(label, tags=[label]) for label in labels]
@@ -34,7 +37,7 @@ def test_an_image_pulled_between_the_scan_and_the_deleter_is_skipped(run_workflo
 
 
 def test_keep_pulled_within_keeps_a_recently_pulled_expired_unused_image(run_workflow):
-    config = (
+    config = NOTHING_RUNS + (
         "repositories: [{name: app, expires: 30d, keep_tag_patterns: [],"
         " keep_pulled_within: 14d}]\n"
     )
@@ -50,7 +53,7 @@ def test_keep_pulled_within_keeps_a_recently_pulled_expired_unused_image(run_wor
 
 def test_max_delete_ratio_holds_one_repository_and_cleans_the_others(run_workflow):
     config = (
-        "safety: {max_delete_ratio: 0.5, ratio_min_images: 4}\n"
+        "safety: {max_delete_ratio: 0.5, ratio_min_images: 4, allow_nothing_in_use: true}\n"
         "repositories: [{name_pattern: '*', expires: 30d, keep_tag_patterns: []}]\n"
     )
     data = inventory(
@@ -74,7 +77,7 @@ def test_max_delete_ratio_holds_one_repository_and_cleans_the_others(run_workflo
 
 
 def test_a_protected_repository_and_a_protected_tag_survive(run_workflow):
-    config = (
+    config = NOTHING_RUNS + (
         "protect_tag_patterns: ['release-*']\n"
         "repositories: [{name_pattern: '*', expires: 30d, keep_tag_patterns: []}]\n"
     )
@@ -87,7 +90,7 @@ def test_a_protected_repository_and_a_protected_tag_survive(run_workflow):
 
 
 def test_archive_then_expire_from_the_archive(run_workflow):
-    config = (
+    config = NOTHING_RUNS + (
         "repositories: [{name: app, expires: 30d, keep_tag_patterns: [],"
         " action: archive, archived_expires: 90d}]\n"
     )
@@ -123,7 +126,7 @@ def test_partial_batch_delete_failures_are_reported_and_fail_the_run(run_workflo
 
 def test_max_deletions_exceeded_deletes_nothing_and_notifies(run_workflow):
     config = (
-        "safety: {max_deletions: 2}\n"
+        "safety: {max_deletions: 2, allow_nothing_in_use: true}\n"
         "repositories: [{name_pattern: '*', expires: 30d, keep_tag_patterns: []}]\n"
     )
     data = inventory({"alpha": _old("a1", "a2"), "beta": _old("b1")})
@@ -155,7 +158,7 @@ def test_a_deleter_that_crashes_halfway_is_retried_and_finishes_the_job(run_work
         ],
     )
     config = (
-        "safety: {max_delete_ratio: 1.0}\n"
+        "safety: {max_delete_ratio: 1.0, allow_nothing_in_use: true}\n"
         "repositories: [{name: app, expires: 30d, keep_tag_patterns: []}]\n"
     )
     result = run_workflow(data, config=config, from_build=mode)
@@ -175,7 +178,9 @@ def test_overlapping_runs_cannot_both_delete(tmp_path):
     from sweeper_emulator.inventory import inventory_from_dict
 
     config = Path(tmp_path / "ecrm.yaml")
-    config.write_text("repositories: [{name: app, expires: 30d, keep_tag_patterns: []}]\n")
+    config.write_text(
+        NOTHING_RUNS + "repositories: [{name: app, expires: 30d, keep_tag_patterns: []}]\n"
+    )
     data = inventory({"app": _old(*[f"i{n}" for n in range(5)])})
     with Emulator(inventory_from_dict(data), config_file=config) as emulator:
         first, second = emulator.run_overlapping(['{"dry_run": false}', '{"dry_run": false}'])
@@ -195,7 +200,9 @@ def test_a_stale_lock_from_a_failed_run_does_not_block_the_next(run_workflow, tm
     from sweeper_emulator.inventory import inventory_from_dict
 
     config = Path(tmp_path / "ecrm.yaml")
-    config.write_text("repositories: [{name: app, expires: 30d, keep_tag_patterns: []}]\n")
+    config.write_text(
+        NOTHING_RUNS + "repositories: [{name: app, expires: 30d, keep_tag_patterns: []}]\n"
+    )
     data = inventory(
         {"app": _old("a", "b")},
         faults=[{"operation": "ecr:DescribeImages", "error": "AccessDeniedException"}],

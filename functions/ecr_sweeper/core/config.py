@@ -239,12 +239,16 @@ def _expires_consequence(entry: dict[str, Any]) -> str:
 class InUseList(BaseModel):
     """Our extension: an S3 object holding a JSON array of image URIs in use (the format
     `ecrm scan -o FILE` writes), for uses AWS cannot tell us about (EKS, EC2, elsewhere).
-    A list that is missing, unreadable, malformed or older than max_age fails the run."""
+    A list that is missing, unreadable, malformed or older than max_age fails the run, and
+    so does one that names no image of this registry, unless allow_empty is true."""
 
     model_config = _MODEL_CONFIG
 
     uri: StrictStr  # s3://bucket/key
     max_age: StrictStr
+    # A writer that lost its cluster credentials writes []: an empty list fails the run
+    # unless this says that the list may really be empty.
+    allow_empty: StrictBool = False
 
     @field_validator("uri")
     @classmethod
@@ -833,11 +837,19 @@ class _Checker:
 
     def check_in_use_lists(self, value: Any) -> list[dict[str, Any]]:
         clean: list[dict[str, Any]] = []
+        allowed = ("uri", "max_age", "allow_empty")
         for where, entry in self.mappings("in_use_lists", value, "uri, max_age"):
             for key in entry:
-                if key not in ("uri", "max_age"):
+                if key not in allowed:
                     shown = _short_repr(key) if isinstance(key, str) else _describe(key)
-                    self.add(where, f"unknown key {shown} (allowed: uri, max_age)")
+                    hint = _suggest(key, allowed)
+                    extra = f"; did you mean '{hint}'?" if hint else ""
+                    self.add(where, f"unknown key {shown} (allowed: {', '.join(allowed)}){extra}")
+            allow_empty = entry.get("allow_empty")
+            if allow_empty is not None and not isinstance(allow_empty, bool):
+                self.add(
+                    f"{where}.allow_empty", f"must be true or false, got {_describe(allow_empty)}"
+                )
             for key in ("uri", "max_age"):
                 if key not in entry or entry[key] is None:
                     self.add(f"{where}.{key}", "required")
@@ -848,7 +860,7 @@ class _Checker:
                 self.check_value(f"{where}.uri", lambda u=uri: InUseList._check_uri(u))
             if isinstance(max_age, str):
                 self.check_value(f"{where}.max_age", lambda m=max_age: _check_expires(m))
-            clean.append({k: v for k, v in entry.items() if k in ("uri", "max_age")})
+            clean.append({k: v for k, v in entry.items() if k in allowed and v is not None})
         return clean
 
     def check_accounts(self, value: Any) -> list[dict[str, Any]]:

@@ -109,29 +109,30 @@ class InUseBuilder:
         self._sources[source] += 0
         self._ignored[why] += 1
 
-    def add(self, uri: str, used_by: str, source: str) -> None:
-        """Record the image ``uri`` as used by ``used_by``.
+    def add(self, uri: str, used_by: str, source: str) -> bool:
+        """Record the image ``uri`` as used by ``used_by``; True if it is an image of this
+        registry (recorded), False if it was ignored (and counted as such).
 
         ``repo:tag@digest`` records both the tag and the digest; a reference
         with neither records the tag ``latest``.
         """
         ref = parse_image_ref(uri)
         if ref is None:
-            self._add_unreadable(uri, used_by, source)
-            return
+            return self._add_unreadable(uri, used_by, source)
         if not ref.is_ecr:
             self._ignore(IGNORED_NOT_ECR, source)
-            return
+            return False
         if ref.account_id != self.account_id or ref.region != self.region:
             self._ignore(IGNORED_OTHER_REGISTRY, source)
-            return
+            return False
         if ref.digest is not None:
             self._digests[ref.repository][ref.digest].add(used_by)
         if ref.tag is not None:
             self._tags[ref.repository][ref.tag].add(used_by)
         self._sources[source] += 1
+        return True
 
-    def _add_unreadable(self, uri: str, used_by: str, source: str) -> None:
+    def _add_unreadable(self, uri: str, used_by: str, source: str) -> bool:
         """A reference the parser cannot read keeps all it may name, never less.
 
         One that names no ECR registry cannot name an image here: ignored. One that
@@ -144,10 +145,10 @@ class InUseBuilder:
         found = read_unreadable(uri)
         if found is None:
             self._ignore(IGNORED_UNPARSABLE, source)
-            return
+            return False
         if found.account_id != self.account_id or found.region != self.region:
             self._ignore(IGNORED_OTHER_REGISTRY, source)
-            return
+            return False
         if found.repository is None:
             raise SourceReadError(
                 f"the image reference {short_repr(uri, 300)} (used by {used_by}, from "
@@ -157,6 +158,7 @@ class InUseBuilder:
             )
         self._unreadable[found.repository][uri.strip()[:MAX_REFERENCE_CHARS]].add(used_by)
         self._sources[source] += 1
+        return True
 
     def add_digest(self, repository: str, digest: str, used_by: str, source: str) -> None:
         """Record a digest an API reports apart from the URI (ECS ``imageDigest``).

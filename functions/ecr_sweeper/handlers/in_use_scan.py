@@ -3,7 +3,8 @@
 from typing import Any
 
 from ecr_sweeper import clock, run_lock, steps
-from ecr_sweeper.events import ScanEvent, parse_execution_input
+from ecr_sweeper.adapters.execution_input import execution_input_text
+from ecr_sweeper.events import ScanEvent, parse_execution_input, parse_execution_input_text
 from ecr_sweeper.handlers.common import clients, env, logger, metrics, parse_event
 
 
@@ -11,7 +12,11 @@ from ecr_sweeper.handlers.common import clients, env, logger, metrics, parse_eve
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     scan = parse_event(ScanEvent, event)
-    run_input = parse_execution_input(scan.input)
+    parse_execution_input(scan.input)  # as Step Functions parsed it: a bad one costs no call
+    # As the user wrote it: a repeated key is visible only in the text.
+    run_input = parse_execution_input_text(
+        execution_input_text(clients("stepfunctions"), scan.execution_id)
+    )
     logger.append_keys(execution=scan.name)
     run = steps.scan_in_use(
         config_path=env("CONFIG_FILE"),
@@ -27,7 +32,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     )
     metrics.add_metric(name="ImagesInUse", unit="Count", value=run.in_use_images)
     metrics.add_metric(name="RepositoriesTargeted", unit="Count", value=run.repositories)
-    steps.refuse_a_blind_scan(run, env("CONFIG_FILE"))
     if not run.dry_run:
         # Only a deleting run takes the lock: two of them never delete at once.
         run_lock.acquire(
