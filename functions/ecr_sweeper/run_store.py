@@ -90,22 +90,10 @@ class RunStore:
         return text
 
     def get_model_sealed(self, name: str, model: type[M], expected: str) -> M:
-        text = self.get_text_sealed(name, expected)
-        try:
-            return model.model_validate_json(text)
-        except ValidationError as error:
-            raise RunDataError(
-                f"s3://{self.bucket}/{self.key(name)} is malformed: {error}"
-            ) from error
+        return self._as_model(name, self.get_text_sealed(name, expected), model)
 
     def get_json_sealed(self, name: str, expected: str) -> Any:
-        text = self.get_text_sealed(name, expected)
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as error:
-            raise RunDataError(
-                f"s3://{self.bucket}/{self.key(name)} is not JSON: {error}"
-            ) from error
+        return self._as_json(name, self.get_text_sealed(name, expected))
 
     def get_text(self, name: str) -> str:
         key = self.key(name)
@@ -127,7 +115,12 @@ class RunStore:
         return True
 
     def get_model(self, name: str, model: type[M]) -> M:
-        text = self.get_text(name)
+        return self._as_model(name, self.get_text(name), model)
+
+    def get_json(self, name: str) -> Any:
+        return self._as_json(name, self.get_text(name))
+
+    def _as_model(self, name: str, text: str, model: type[M]) -> M:
         try:
             return model.model_validate_json(text)
         except ValidationError as error:
@@ -135,8 +128,7 @@ class RunStore:
                 f"s3://{self.bucket}/{self.key(name)} is malformed: {error}"
             ) from error
 
-    def get_json(self, name: str) -> Any:
-        text = self.get_text(name)
+    def _as_json(self, name: str, text: str) -> Any:
         try:
             return json.loads(text)
         except json.JSONDecodeError as error:

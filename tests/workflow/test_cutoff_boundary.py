@@ -5,7 +5,10 @@ from datetime import timedelta
 
 from conftest import NOW, deleted, digest, image, inventory, remaining, stamp
 
-CONFIG = "repositories: [{name: app, expires: 30d, keep_tag_patterns: []}]\n"
+CONFIG = (
+    "safety: {allow_nothing_in_use: true}\n"  # the account runs nothing
+    "repositories: [{name: app, expires: 30d, keep_tag_patterns: []}]\n"
+)
 
 
 def _pushed(label: str, before_now: timedelta) -> dict:

@@ -26,7 +26,7 @@ def test_every_ecrm_unit_and_a_carried_minus_sign(run_workflow):
         f"  - {{name: {name}, expires: '{text}', keep_tag_patterns: []}}"
         for name, text in SPELLINGS.items()
     )
-    config = f"repositories:\n{rules}\n"
+    config = f"safety: {{allow_nothing_in_use: true}}\nrepositories:\n{rules}\n"
     images = [
         _pushed("old", timedelta(days=30, seconds=1)),
         _pushed("edge", timedelta(days=30)),

@@ -4,7 +4,10 @@ expired tagged indexes are kept in addition to the N newest expired tagged image
 from conftest import deleted, digest, image, inventory, remaining
 
 INDEX = "application/vnd.oci.image.index.v1+json"
-CONFIG = "repositories: [{name: app, expires: 30d, keep_count: 1, keep_tag_patterns: []}]\n"
+CONFIG = (
+    "safety: {allow_nothing_in_use: true}\n"  # the account runs nothing
+    "repositories: [{name: app, expires: 30d, keep_count: 1, keep_tag_patterns: []}]\n"
+)
 
 
 def _multi_arch(name: str, tag: str, age_days: float) -> list[dict]:

@@ -4,8 +4,12 @@ keeps the image (saying why) when one of them changed during the run."""
 import pytest
 from conftest import NOW, deleted, digest, image, inventory, remaining, stamp
 
-CONFIG = "repositories: [{name: app, expires: 30d, keep_tag_patterns: []}]\n"
+CONFIG = (
+    "safety: {allow_nothing_in_use: true}\n"  # the account runs nothing
+    "repositories: [{name: app, expires: 30d, keep_tag_patterns: []}]\n"
+)
 ARCHIVE_CONFIG = (
+    "safety: {allow_nothing_in_use: true}\n"
     "repositories: [{name: app, expires: 30d, keep_tag_patterns: [], archived_expires: 90d}]\n"
 )
 

@@ -3,23 +3,21 @@ allows 300, an ECS image string 255) protects its image, and a reference that ca
 be read keeps everything it may name: the whole repository it names or, when even
 the repository cannot be read, the whole run (it fails closed)."""
 
-from datetime import timedelta
-
 import pytest
-from conftest import NOW, REGISTRY, deleted, digest, image, inventory, remaining, stamp, uri
+from conftest import REGISTRY, deleted, digest, image, inventory, remaining, uri
 
 LONG_TAG = "release-" + "x" * 192  # 200 characters
 CONFIG = """
 clusters: []
 task_definitions: [{name_pattern: "*", keep_count: 1}]
 lambda_functions: []
-in_use_lists:
-  - {uri: "s3://k8s-scans/prod/in-use.json", max_age: 8d}
 repositories: [{name_pattern: "*", expires: 30d, keep_tag_patterns: []}]
 """
 
 
-def _data(listed: list[str]) -> dict:
+def _data(used: list[str]) -> dict:
+    """`used`: the images of a second task definition (the references under test). An
+    in-use list is stricter: an entry it cannot parse fails the run (test_in_use_lists)."""
     return inventory(
         {
             "app": [image("long", tags=[LONG_TAG]), image("unused", tags=["v0"])],
@@ -28,17 +26,10 @@ def _data(listed: list[str]) -> dict:
         },
         ecs={
             "task_definitions": [
-                {"family": "web", "revision": 1, "images": [uri("app", ":" + LONG_TAG)]}
+                {"family": "web", "revision": 1, "images": [uri("app", ":" + LONG_TAG)]},
+                {"family": "extra", "revision": 1, "images": used},
             ]
         },
-        objects=[
-            {
-                "bucket": "k8s-scans",
-                "key": "prod/in-use.json",
-                "body": listed,
-                "last_modified": stamp(NOW - timedelta(days=1)),
-            }
-        ],
     )
 
 

@@ -5,7 +5,7 @@ import pytest
 from conftest import deleted, image, inventory
 
 CONFIG = (
-    "safety: {max_delete_ratio: 1.0}\n"
+    "safety: {max_delete_ratio: 1.0, allow_nothing_in_use: true}\n"  # the account runs nothing
     "repositories: [{name_pattern: '*', expires: 30d, keep_tag_patterns: []}]\n"
 )
 

@@ -5,7 +5,7 @@ import pytest
 from conftest import deleted, digest, image, inventory
 
 CONFIG = """
-safety: {max_deletions: 1}
+safety: {max_deletions: 1, allow_nothing_in_use: true}  # the account runs nothing
 repositories: [{name_pattern: "*", expires: 30d, keep_tag_patterns: []}]
 """
 
