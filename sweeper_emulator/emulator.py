@@ -179,6 +179,7 @@ class Emulator:
         self._pending_changes: list[Any] = []
         self._execution_name = ""
         self.stack: runtime.Stack | None = None
+        self._run_stack: runtime.Stack | None = None  # the stack of the current run()
 
     def __enter__(self) -> Emulator:
         self._saved_env = dict(os.environ)
@@ -281,18 +282,19 @@ class Emulator:
 
     def _rewrite(self, rewrite: Rewrite) -> None:
         """Rewrite a file of the running execution, as a principal other than its step."""
-        assert self.stack is not None
+        stack = self._run_stack or self.stack
+        assert stack is not None
         s3 = self.session.client("s3")
         key = f"runs/{self._execution_name}/{rewrite.name}"
         if rewrite.body is not None:
             text = json.dumps(rewrite.body)
         else:
-            text = s3.get_object(Bucket=self.stack.bucket, Key=key)["Body"].read().decode()
+            text = s3.get_object(Bucket=stack.bucket, Key=key)["Body"].read().decode()
             for old, new in rewrite.replace.items():
                 if old not in text:
                     raise ValueError(f"rewrite of {rewrite.name}: {old!r} is not in it")
                 text = text.replace(old, new)
-        s3.put_object(Bucket=self.stack.bucket, Key=key, Body=text.encode())
+        s3.put_object(Bucket=stack.bucket, Key=key, Body=text.encode())
 
     def __exit__(self, *exc: object) -> None:
         runtime.BEFORE_INVOKE.clear()
@@ -310,15 +312,35 @@ class Emulator:
     def session(self) -> boto3.Session:
         return boto3.Session(region_name=self.inventory.region)
 
+    def deploy_stack(self, name: str, parameters: dict[str, str] | None = None) -> runtime.Stack:
+        """Deploy the template again, as another stack in the same mocked account and
+        region (say `ecr-sweeper-dev` beside `ecr-sweeper-prod`): its own bucket, topic,
+        functions and state machine, the same config file, over the same registry.
+        `run(stack=...)` and `run_overlapping(stacks=...)` start its executions."""
+        assert self.stack is not None, "use the Emulator as a context manager"
+        if name == self.stack.name:
+            raise ValueError(f"stack {name} is deployed already")
+        return runtime.deploy(
+            self.inventory.account_id,
+            self.inventory.region,
+            root=self._from_build or self._root,
+            stack_name=name,
+            parameters=parameters,
+            config_file=self._config_file,
+        )
+
     def run(
         self,
         execution_input: str | None = None,
         *,
         name: str | None = None,
         timeout_s: float = 1800,
+        stack: runtime.Stack | None = None,
     ) -> dict[str, Any]:
-        """Start an execution, wait for it, and return the result (see docs/emulator.md)."""
+        """Start an execution (of `stack`, default the first one deployed), wait for it,
+        and return the result (see docs/emulator.md)."""
         assert self.stack is not None, "use the Emulator as a context manager"
+        stack = self._run_stack = stack or self.stack
         faults.CALLS.reset(self.inventory.faults)
         ecr_model.DELETION_LOG.clear()
         runtime.METRICS.clear()
@@ -336,14 +358,14 @@ class Emulator:
             for r in self.inventory.repositories
         }
         topic = sns_backends[self.inventory.account_id][self.inventory.region].topics[
-            self.stack.topic_arn
+            stack.topic_arn
         ]
         notifications_before = len(topic.sent_notifications)
 
         sfn = self.session.client("stepfunctions")
         self._execution_name = name or f"run-{uuid.uuid4().hex[:12]}"
         arguments: dict[str, Any] = {
-            "stateMachineArn": self.stack.state_machine_arn,
+            "stateMachineArn": stack.state_machine_arn,
             "name": self._execution_name,
         }
         if execution_input is not None:
@@ -398,20 +420,28 @@ class Emulator:
         }
 
     def run_overlapping(
-        self, inputs: list[str | None], timeout_s: float = 600
+        self,
+        inputs: list[str | None],
+        timeout_s: float = 600,
+        *,
+        stacks: list[runtime.Stack] | None = None,
     ) -> list[dict[str, Any]]:
-        """Start several executions at once (say, a schedule retry and a manual run) and
-        wait for all: [{status, error, cause, execution_arn}], plus what ECR lost."""
+        """Start several executions at once, in the order given (say, a schedule retry
+        and a manual run; with `stacks`, the stack of each input: runs of two stacks over
+        one registry), and wait for all: [{status, error, cause, execution_arn}]."""
         assert self.stack is not None, "use the Emulator as a context manager"
+        targets = stacks or [self.stack] * len(inputs)
+        if len(targets) != len(inputs):
+            raise ValueError("run_overlapping: one stack for each input")
         faults.CALLS.reset(self.inventory.faults)
         sfn = self.session.client("stepfunctions")
         arns = [
             sfn.start_execution(
-                stateMachineArn=self.stack.state_machine_arn,
+                stateMachineArn=stack.state_machine_arn,
                 name=f"overlap-{index}-{uuid.uuid4().hex[:8]}",
                 **({"input": text} if text is not None else {}),
             )["executionArn"]
-            for index, text in enumerate(inputs)
+            for index, (text, stack) in enumerate(zip(inputs, targets, strict=True))
         ]
         started, results = time.monotonic(), {}
         while len(results) < len(arns):
@@ -429,10 +459,14 @@ class Emulator:
             time.sleep(0.05)
         return [results[arn] for arn in arns]
 
-    def read_run_file(self, execution_name: str, name: str) -> str:
-        """A file the run wrote under runs/<execution>/ in the run bucket."""
-        assert self.stack is not None
+    def read_run_file(
+        self, execution_name: str, name: str, *, stack: runtime.Stack | None = None
+    ) -> str:
+        """A file the run wrote under runs/<execution>/ in the run bucket (of `stack`,
+        default the first one deployed)."""
+        stack = stack or self.stack
+        assert stack is not None
         body = self.session.client("s3").get_object(
-            Bucket=self.stack.bucket, Key=f"runs/{execution_name}/{name}"
+            Bucket=stack.bucket, Key=f"runs/{execution_name}/{name}"
         )["Body"]
         return body.read().decode()

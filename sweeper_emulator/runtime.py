@@ -410,10 +410,16 @@ def deploy(
     definition, express_maps = express.as_standard(definition)
     stack.child_execution_type = "EXPRESS" if express_maps else "STANDARD"
     name = resolver.resolve(props.get("Name", f"{stack_name}-{logical}"))
+    # The template's tags (SAM's map), as CloudFormation puts them on the state machine.
+    tags = [
+        {"key": key, "value": str(resolver.resolve(value))}
+        for key, value in props.get("Tags", {}).items()
+    ]
     stack.state_machine_arn = sfn.create_state_machine(
         name=name,
         definition=definition,
         roleArn=role_arn,
+        **({"tags": tags} if tags else {}),
     )["stateMachineArn"]
     resolver.refs[logical] = stack.state_machine_arn
     resolver.attributes[(logical, "Name")] = name

@@ -40,7 +40,13 @@ class NothingInUse(SweeperError):
 
 
 class RunInProgress(SweeperError):
-    """Another execution of the sweep holds the run lock: two runs never delete at once."""
+    """Another deleting run holds the run lock, in this stack or in another ecr-sweeper
+    stack of the same account and region: two runs never delete at once."""
+
+
+class DeletingRunsForbidden(SweeperError):
+    """The stack was deployed with AllowDeletingRuns=false: a run that would delete (by
+    its input or by the DryRun default) is refused before anything is read."""
 
 
 class RepositoriesFailed(SweeperError):

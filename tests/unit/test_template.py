@@ -58,12 +58,25 @@ ALL_OPTIONS = {
     "NotificationKmsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/topic",
     "LogsKmsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/logs",
 }
-SCENARIOS = {"defaults": {}, "all-options": ALL_OPTIONS}
+# A stack that only reports (the dev environment): its deleter may not delete.
+REPORTS_ONLY = {"AllowDeletingRuns": "false"}
+SCENARIOS = {"defaults": {}, "all-options": ALL_OPTIONS, "reports-only": REPORTS_ONLY}
 
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 RUN_DATA = {"s3:GetObject", "s3:PutObject"}
 RUN_BUCKET_KEY = {"kms:GenerateDataKey", "kms:Decrypt"}
+
+# The run lock across stacks (run_lock.py): is the holder of this stack's lock still
+# running, and does another ecr-sweeper stack of this account and region delete? Read-only.
+RUN_LOCK_ACROSS_STACKS = {
+    "states:DescribeExecution",
+    "states:ListExecutions",
+    "states:ListTagsForResource",
+    "states:ListStateMachines",
+}
+# The deleter's ECR writes: none on a stack that only reports (AllowDeletingRuns=false).
+ECR_WRITES = {"ecr:BatchDeleteImage", "ecr:UpdateImageStorageClass"}
 
 # What each role may do, by the resource that owns the role. The permissions test fails
 # when a role gains or loses an action; docs/security.md lists the same.
@@ -100,7 +113,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         # run data (writes), the task definition cache and the run lock (reads and writes)
         *RUN_DATA,
         "s3:ListBucket",  # only the lock's key: a missing lock must read as "no lock"
-        "states:DescribeExecution",  # the run's own input as sent; does the lock's holder run?
+        *RUN_LOCK_ACROSS_STACKS,
     },
     "CollectorFunction": {
         *LOGS,
@@ -116,8 +129,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         *XRAY,
         "ecr:DescribeImages",
         "ecr:ListTagsForResource",  # the last look: the repository's protect tag
-        "ecr:BatchDeleteImage",
-        "ecr:UpdateImageStorageClass",
+        *ECR_WRITES,
         *RUN_DATA,  # run data, and reads the run lock
         "s3:ListBucket",
     },
@@ -130,7 +142,8 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "s3:DeleteObject",
         "ecr:DescribeImages",
     },
-    "CapsFunction": {*LOGS, *XRAY, *RUN_DATA},  # writes the approved list
+    # Writes the approved list; looks again for a deleting run of another stack.
+    "CapsFunction": {*LOGS, *XRAY, *RUN_DATA, *RUN_LOCK_ACROSS_STACKS},
     "StateMachine": {
         "lambda:InvokeFunction",
         "s3:GetObject",
@@ -179,6 +192,7 @@ EXPECTED_MANAGED_POLICIES: dict[str, set[str]] = {
 # Actions allowed on Resource "*": AWS supports no resource-level permission for them.
 # The writes among them (log delivery, X-Ray) are the only writes on "*".
 RESOURCE_STAR_OK = {
+    "states:ListStateMachines",
     "events:ListEventBuses",
     "events:ListRules",
     "scheduler:ListSchedules",
@@ -452,6 +466,8 @@ def expected_actions(owner: str, scenario: str) -> set[str]:
     )
     if owner == "InUseScanFunction" and SCENARIOS[scenario].get("ScannerRoleArnPattern"):
         extra = extra | {"sts:AssumeRole"}  # config `accounts`: the named roles only
+    if owner == "DeleterFunction" and SCENARIOS[scenario].get("AllowDeletingRuns") == "false":
+        return (EXPECTED_ACTIONS[owner] - ECR_WRITES) | extra
     return EXPECTED_ACTIONS[owner] | extra
 
 
@@ -479,10 +495,12 @@ def test_every_role_has_an_owner_with_expected_actions(scenario: str) -> None:
 def test_only_the_deleter_may_delete_images(scenario: str) -> None:
     cfn = deployed(scenario)
     deleter_role = role_id(cfn, "DeleterFunction")
+    # On a stack that only reports, not even the deleter may.
+    deletes = SCENARIOS[scenario].get("AllowDeletingRuns", "true") == "true"
     may_delete = {
         name for name, role in roles(cfn).items() if "ecr:BatchDeleteImage" in allowed_actions(role)
     }
-    assert may_delete == {deleter_role}
+    assert may_delete == ({deleter_role} if deletes else set())
     # No other ECR write anywhere; the deleter's only other one archives images.
     for name, role in roles(cfn).items():
         ecr_writes = {
@@ -490,12 +508,24 @@ def test_only_the_deleter_may_delete_images(scenario: str) -> None:
             for a in allowed_actions(role)
             if a.startswith("ecr:") and not re.match(r"ecr:(Describe|List|Get|BatchGet)", a)
         }
-        expected = (
-            {"ecr:BatchDeleteImage", "ecr:UpdateImageStorageClass"}
-            if name == deleter_role
-            else set()
-        )
+        expected = ECR_WRITES if name == deleter_role and deletes else set()
         assert ecr_writes == expected, (name, ecr_writes)
+
+
+def test_the_deleters_ecr_writes_depend_on_allow_deleting_runs() -> None:
+    template = translated()
+    assert template["Parameters"]["AllowDeletingRuns"]["Default"] == "true"
+    assert template["Conditions"]["DeletingRunsAllowed"] == {
+        "Fn::Equals": [{"Ref": "AllowDeletingRuns"}, "true"]
+    }
+    role = template["Resources"][role_id(template, "DeleterFunction")]
+    conditional = [p["Fn::If"] for p in role["Properties"]["Policies"] if "Fn::If" in p]
+    (writes,) = [
+        when_true for condition, when_true, _ in conditional if condition == "DeletingRunsAllowed"
+    ]
+    (statement,) = as_list(writes["PolicyDocument"]["Statement"])
+    assert set(statement["Action"]) == ECR_WRITES
+    assert statement["Resource"] == REPOSITORIES
 
 
 def test_no_role_allows_wildcard_actions(scenario: str) -> None:
@@ -556,17 +586,17 @@ def test_repositories_are_scoped_by_the_optional_pattern() -> None:
     template = translated()
     for function, sid in (
         ("CollectorFunction", "EcrReadImages"),
-        ("DeleterFunction", "EcrDeleteImages"),
+        ("DeleterFunction", "EcrLastLook"),
     ):
         role = template["Resources"][role_id(template, function)]
         (statement,) = [s for s in statements(role) if s.get("Sid") == sid]
         assert statement["Resource"] == REPOSITORIES
     pattern = ALL_OPTIONS["RepositoryArnPattern"]
     cfn = deployed("all-options")
-    for function in ("CollectorFunction", "DeleterFunction"):
+    for function, count in (("CollectorFunction", 1), ("DeleterFunction", 2)):
         role = cfn["Resources"][role_id(cfn, function)]
         ecr = [s for s in statements(role) if s["Action"][0].startswith("ecr:")]
-        assert [s["Resource"] for s in ecr] == [pattern]
+        assert [s["Resource"] for s in ecr] == [pattern] * count
 
 
 def test_s3_access_is_scoped_to_the_run_bucket_prefixes(scenario: str) -> None:
@@ -694,27 +724,43 @@ def test_run_lock_is_taken_checked_and_released_by_its_three_steps(scenario: str
                 assert statement["Resource"] == {"Fn::Sub": RUN_LOCK}, statement
 
 
-def test_functions_may_describe_only_this_state_machines_executions(scenario: str) -> None:
-    """The in-use scan reads its own run's input and asks whether the lock's holder still
-    runs: DescribeExecution on the executions of this state machine, nothing else of Step
-    Functions."""
+def test_functions_only_read_the_sweep_state_machines(scenario: str) -> None:
+    """The in-use scan and CheckCaps ask whether the lock's holder still runs, and
+    whether a deleting run of another ecr-sweeper stack started first: reads of the
+    state machines named <stack>-sweep and their executions, and the list of state
+    machines (names and ARNs), nothing else of Step Functions. No other function."""
+    states = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}"
+    expected = {
+        ("states:DescribeExecution",): {"Fn::Sub": f"{states}:execution:*-sweep:*"},
+        ("states:ListExecutions", "states:ListTagsForResource"): {
+            "Fn::Sub": f"{states}:stateMachine:*-sweep"
+        },
+        ("states:ListStateMachines",): "*",
+    }
     cfn = deployed(scenario)
     for function in FUNCTIONS:
         role = cfn["Resources"][role_id(cfn, function)]
-        found = [
-            statement
+        found = {
+            tuple(sorted(as_list(statement["Action"]))): statement["Resource"]
             for statement in statements(role)
             if any(a.startswith("states:") for a in as_list(statement["Action"]))
-        ]
-        if function != "InUseScanFunction":
-            assert found == [], function
-            continue
-        (statement,) = found
-        assert statement["Action"] == ["states:DescribeExecution"]
-        assert statement["Resource"] == {
-            "Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}"
-            ":execution:${AWS::StackName}-sweep:*"
         }
+        if function in ("InUseScanFunction", "CapsFunction"):
+            assert found == expected, function
+        else:
+            assert found == {}, function
+
+
+def test_the_state_machine_carries_the_tags_other_stacks_look_for(sam: dict[str, Any]) -> None:
+    from ecr_sweeper import run_lock
+
+    props = sam["Resources"]["StateMachine"]["Properties"]
+    assert props["Name"] == {"Fn::Sub": f"${{AWS::StackName}}{run_lock.STATE_MACHINE_SUFFIX}"}
+    assert props["Tags"] == {
+        run_lock.STACK_TAG: {"Ref": "AWS::StackName"},
+        run_lock.DRY_RUN_TAG: {"Ref": "DryRun"},
+        run_lock.DELETING_RUNS_TAG: {"Ref": "AllowDeletingRuns"},
+    }
 
 
 def test_kms_use_is_scoped_to_one_key_through_one_service(scenario: str) -> None:
@@ -732,8 +778,8 @@ def test_kms_use_is_scoped_to_one_key_through_one_service(scenario: str) -> None
                 assert statement["Sid"] == "NotifyEncryptedTopic"
                 assert via == "sns.${AWS::Region}.amazonaws.com"
                 own_key = {"Fn::GetAtt": ["NotificationKey", "Arn"]}
-                user_key = ALL_OPTIONS["NotificationKmsKeyArn"]
-                assert statement["Resource"] == (user_key if scenario != "defaults" else own_key)
+                user_key = SCENARIOS[scenario].get("NotificationKmsKeyArn")
+                assert statement["Resource"] == (user_key or own_key)
 
 
 def test_state_machine_role_names_its_own_state_machine(sam: dict[str, Any]) -> None:
@@ -829,7 +875,9 @@ def test_log_groups_have_retention_and_the_optional_key(scenario: str) -> None:
 def test_state_machine_logs_leave_execution_data_out_by_default(scenario: str) -> None:
     logging = deployed(scenario)["Resources"]["StateMachine"]["Properties"]["LoggingConfiguration"]
     assert logging["Level"] == "ERROR"
-    assert logging["IncludeExecutionData"] is (scenario != "defaults")
+    assert logging["IncludeExecutionData"] is (
+        SCENARIOS[scenario].get("LogExecutionData") == "true"
+    )
     assert _sam_template()["Parameters"]["LogExecutionData"]["Default"] == "false"
 
 
@@ -974,6 +1022,11 @@ def test_dry_run_is_the_default(sam: dict[str, Any]) -> None:
     dry_run = sam["Parameters"]["DryRun"]
     assert dry_run["Default"] == "true"
     assert dry_run["AllowedValues"] == ["true", "false"]
+    allow = sam["Parameters"]["AllowDeletingRuns"]
+    assert allow["Default"] == "true"
+    assert allow["AllowedValues"] == ["true", "false"]
+    env = sam["Resources"]["InUseScanFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["ALLOW_DELETING_RUNS"] == {"Ref": "AllowDeletingRuns"}
 
 
 def test_security_parameters_are_optional(sam: dict[str, Any]) -> None:
@@ -1030,8 +1083,12 @@ def test_samconfig_environments() -> None:
         assert "region" not in deploy and "region" not in config[env]["global"]["parameters"]
         assert config[env]["build"]["parameters"] == {"cached": True, "parallel": True}
     assert config["prod"]["deploy"]["parameters"]["confirm_changeset"] is True
-    assert "DryRun=true" in config["dev"]["deploy"]["parameters"]["parameter_overrides"]
-    assert "DryRun=false" in config["prod"]["deploy"]["parameters"]["parameter_overrides"]
+    dev = config["dev"]["deploy"]["parameters"]["parameter_overrides"].split()
+    prod = config["prod"]["deploy"]["parameters"]["parameter_overrides"].split()
+    # dev reports and never deletes: not even a run that asks to.
+    assert {"DryRun=true", "AllowDeletingRuns=false"} <= set(dev)
+    assert "DryRun=false" in prod
+    assert not [p for p in prod if p.startswith("AllowDeletingRuns=")]
 
 
 def test_the_scan_may_assume_only_the_roles_the_stack_names() -> None:

@@ -47,3 +47,41 @@ def test_payloads_stay_under_16_kib_with_300_repositories_and_2500_images(run_wo
     # Each of the 300 small repositories loses its image older than 30 days; the one
     # pushed exactly 30 days ago is not before the cutoff, and stays.
     assert len(result["repositories"]["team-007/service"]["deleted"]) == 1
+
+
+# Whatever the number of held repositories: 40 of them here, each with a 256-character
+# name (the longest ECR allows), once made the summary's output and its notification
+# grow by a name each (4,500 held repositories made a 280,840-byte message).
+HELD_BOUND = 10 * 1024
+
+
+def test_the_largest_payload_does_not_grow_with_the_held_repositories(run_workflow):
+    config = (
+        "safety: {max_delete_ratio: 0.5, ratio_min_images: 1, allow_nothing_in_use: true}\n"
+        "repositories: [{name_pattern: '*', expires: 30d, keep_tag_patterns: []}]\n"
+    )
+    names = [f"held-{i:03d}-" + "x" * 247 for i in range(40)]
+    assert {len(name) for name in names} == {256}
+    data = inventory(
+        {
+            name: [
+                {
+                    "digest": digest(name),
+                    "tags": ["old"],
+                    "pushed_at": stamp(NOW - timedelta(days=60)),
+                    "size_bytes": 1000,
+                }
+            ]
+            for name in names
+        }
+    )
+    result = run_workflow(
+        data, config=config, execution_input=None, parameters={"NotifyOnSuccess": "true"}
+    )
+    assert result["status"] == "SUCCEEDED", (result["error"], result["cause"])
+    assert [r["status"] for r in result["results"].values()] == ["held"] * 40
+    assert result["max_state_payload_bytes"] <= HELD_BOUND
+    (note,) = result["notifications"]
+    assert len(note["message"].encode()) <= HELD_BOUND
+    assert "and 30 more held repositories" in note["message"]
+    assert "report.md" in note["message"]

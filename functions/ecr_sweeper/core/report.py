@@ -202,13 +202,23 @@ def _no_rows(report: Report) -> str:
     return "(no repositories matched the config)"
 
 
+def first_names(names: list[str], limit: int, what: str = "") -> str:
+    """The first `limit` names, then how many more: a list whose size does not grow with
+    the number of repositories (a notification, a state's payload). The report lists
+    them all."""
+    shown = ", ".join(names[:limit])
+    more = len(names) - limit
+    return shown + (f", and {more} more{' ' + what if what else ''}" if more > 0 else "")
+
+
 def render_summary_line(report: Report) -> str:
     verb = "would delete" if report.dry_run else "deleted"
     return (
         f"{'DRY RUN: ' if report.dry_run else ''}{verb} {report.images_deleted} images, "
         f"{format_size(report.bytes_reclaimed)}, in {len(report.repositories)} repositories"
         + (
-            f"; {len(report.failed)} repositories FAILED: {', '.join(report.failed)}"
+            f"; {len(report.failed)} repositories FAILED: "
+            + first_names(report.failed, FAILURE_ROWS)
             if report.failed
             else ""
         )
@@ -363,7 +373,10 @@ def render_notification(report: Report, links: Links) -> tuple[str, str]:
     """(subject, message) of the run's SNS notification, readable in an email or a chat.
 
     ecrm's table, the repositories with most bytes reclaimed first; past the first
-    NOTIFICATION_ROWS, the rest are summed in one line, so the message stays small.
+    NOTIFICATION_ROWS, the rest are summed in one line, and past as many held
+    repositories, the rest are counted: the message (also the summary's output, a
+    state's payload) has a size bound whatever the number of repositories. The full
+    report, linked at the end, lists them all.
     """
     mode = "DRY RUN" if report.dry_run else "DELETED"
     verb = "would delete" if report.dry_run else "deleted"
@@ -407,7 +420,11 @@ def render_notification(report: Report, links: Links) -> tuple[str, str]:
     ]
     held = [line.repository for line in report.repositories if line.status == "held"]
     if held:
-        lines += [f"Held by a safety cap (nothing deleted): {', '.join(held)}", ""]
+        lines += [
+            f"Held by a safety cap (nothing deleted): {len(held)} repositories: "
+            + first_names(held, NOTIFICATION_ROWS, "held repositories (see the full report)"),
+            "",
+        ]
     lines += link_lines(links)
     return subject, "\n".join(lines)
 
