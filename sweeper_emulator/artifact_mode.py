@@ -31,11 +31,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import EndpointConnectionError
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request
 
 from sweeper_emulator import faults, inspector, more_sources
-from sweeper_emulator.lambda_bootstrap import CRASH_HEADER, FUNCTION_HEADER, OPERATION_HEADER
+from sweeper_emulator.lambda_bootstrap import (
+    CRASH_HEADER,
+    FUNCTION_HEADER,
+    NETWORK_ERROR_HEADER,
+    OPERATION_HEADER,
+)
 
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
 RETRY_WAITS = Path(__file__).with_name("retry_waits.py")
@@ -102,6 +108,8 @@ class EmulatorServer:
                 {CRASH_HEADER: fault.error},
                 b"",
             )
+        elif fault is not None and fault.error in faults.NETWORK_ERRORS:
+            answer = (502, {NETWORK_ERROR_HEADER: f"{fault.error} {request.url}"}, b"")
         elif fault is not None:
             answer = faults.error_response(fault, service)
         else:
@@ -123,7 +131,13 @@ class EmulatorServer:
         # endpoint override would send it.
         served = _ServedRequest(f"https://{service}.{region}.amazonaws.com/", request.headers, body)
         for serve in _SERVED:
-            response = serve(served, event_name=f"before-send.{service}.{name}")
+            try:
+                response = serve(served, event_name=f"before-send.{service}.{name}")
+            except EndpointConnectionError:
+                # A host AWS does not have (a service not offered in the region): the
+                # function's runtime raises the client's connection error (see the
+                # bootstrap), without botocore's retries of it.
+                return 502, {NETWORK_ERROR_HEADER: f"EndpointConnectionError {served.url}"}, b""
             if response is not None:
                 return response.status_code, dict(response.headers.items()), response.content
         return None

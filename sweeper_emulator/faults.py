@@ -24,6 +24,19 @@ from botocore.handlers import BUILTIN_HANDLERS
 from sweeper_emulator.inventory import Fault
 
 HANDLER_ACCESS_KEY = "ASIAEMULATEDHANDLER"
+# Failures that never reach AWS, which botocore raises itself: no connection (a failed DNS
+# lookup, a refused connection) and timeouts. A fault naming one raises it in the client.
+NETWORK_ERRORS = ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError")
+
+
+def network_error(name: str, url: str) -> Exception:
+    """botocore's exception `name` (one of NETWORK_ERRORS) for a request to `url`."""
+    import botocore.exceptions
+
+    error: Exception = getattr(botocore.exceptions, name)(endpoint_url=url)
+    return error
+
+
 # The function running now (handlers run one at a time): lets a fault target one function.
 CURRENT: dict[str, str | None] = {"function": None}
 
@@ -141,6 +154,10 @@ def _before_send(request: Any, event_name: str = "", **kwargs: Any) -> AWSRespon
         return None
     if fault.crash:
         raise EmulatedCrash(fault.error)
+    if fault.error in NETWORK_ERRORS:
+        # Raised in a before-send handler, botocore takes it as the send's own failure
+        # (and retries it as it would a real one).
+        raise network_error(fault.error, request.url)
     # botocore offers the request to every before-send handler, moto's included, and
     # uses the first answer: point it nowhere so that moto does not also carry it out.
     original_url = request.url

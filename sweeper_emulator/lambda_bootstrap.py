@@ -13,7 +13,10 @@ What it adds around the handler, as the Lambda runtime does, and only that:
   writable (an audit hook refuses other writes with EROFS, as Lambda's file system does);
 - each request the function's own botocore sends carries two headers naming the
   operation and the function, so that the emulator's server counts it and may answer it
-  with an injected fault; a fault that is a crash ends this process at that call;
+  with an injected fault; a fault that is a crash ends this process at that call; a
+  network failure (a host AWS does not have, such as App Runner in a region without it,
+  or an injected network fault) raises botocore's exception for it, as a failed DNS
+  lookup or a timeout would (without botocore's retries);
 - the emulator's clock (the product's `ecr_sweeper.clock.utcnow`) and its compressed
   retry waits.
 
@@ -40,6 +43,9 @@ from typing import Any
 OPERATION_HEADER = "x-sweeper-emulator-operation"
 FUNCTION_HEADER = "x-sweeper-emulator-function"
 CRASH_HEADER = "x-sweeper-emulator-crash"
+# The emulator's answer for a request that never reaches AWS (a host AWS does not have,
+# an injected network fault): "<botocore exception name> <url>", raised by the client.
+NETWORK_ERROR_HEADER = "x-sweeper-emulator-network-error"
 
 # The emulator's own variables: read, then removed before the function's code runs.
 _SETTINGS = {
@@ -99,6 +105,12 @@ def _label_requests(function: str) -> None:
         headers = (response_dict or {}).get("headers") or {}
         if headers.get(CRASH_HEADER):
             raise EmulatedCrash(headers[CRASH_HEADER])
+        if headers.get(NETWORK_ERROR_HEADER):
+            import botocore.exceptions
+
+            name, _, url = headers[NETWORK_ERROR_HEADER].partition(" ")
+            error = getattr(botocore.exceptions, name, botocore.exceptions.ConnectionError)
+            raise error(endpoint_url=url)
 
     BUILTIN_HANDLERS.insert(0, ("before-send", label))
     BUILTIN_HANDLERS.insert(0, ("response-received", crash))

@@ -13,11 +13,17 @@ App Runner service (ListServices, DescribeService) in front of moto, in botocore
 moto `BackendDict`, so moto's reset clears it with everything else. It is the only
 service the emulator answers itself; no call to another service is stubbed.
 
+App Runner is offered in some regions only. The emulator's App Runner exists where
+botocore's region data lists an endpoint for it, as in AWS: elsewhere a call finds no
+host to connect to (EndpointConnectionError, which botocore retries, then raises), and
+an inventory cannot put services there.
+
 Load order: ECS first (`sources.load_ecs`), as task sets use its task definitions.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -29,6 +35,7 @@ from typing import Any, Literal
 
 import boto3
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import EndpointConnectionError
 from botocore.handlers import BUILTIN_HANDLERS
 from moto.batch import models as batch_models
 from moto.core.base_backend import BackendDict, BaseBackend
@@ -389,6 +396,11 @@ def load_app_runner(section: AppRunner | Mapping[str, Any], account: str, region
     install()
     if not app_runner.services:
         return
+    if not app_runner_offered(region):
+        raise ValueError(
+            f"app_runner: App Runner is not offered in {region} (botocore's region data), "
+            "so no service can run there"
+        )
     backend = app_runner_backends[account][region]
     for spec in app_runner.services:
         backend.add(spec)
@@ -408,6 +420,22 @@ def load_more_sources(more: MoreSources | Mapping[str, Any], account: str, regio
 
 
 # --- the emulator's App Runner ---------------------------------------------------------
+
+
+@functools.cache
+def _app_runner_regions() -> frozenset[str]:
+    session = boto3.Session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("apprunner", partition_name=partition)
+    )
+
+
+def app_runner_offered(region: str) -> bool:
+    """True where botocore's region data lists an App Runner endpoint (AWS has no App
+    Runner host in the other regions)."""
+    return region in _app_runner_regions()
 
 
 class AppRunnerBackend(BaseBackend):
@@ -506,6 +534,9 @@ def serve_app_runner(request: Any, event_name: str = "", **kwargs: Any) -> AWSRe
     host = _HOST.match(request.url)
     if host is None:
         return _error(request.url, "InvalidRequestException", "unknown App Runner endpoint")
+    if not app_runner_offered(host.group(1)):
+        # No such host in AWS: the client cannot connect (the DNS lookup fails).
+        raise EndpointConnectionError(endpoint_url=request.url)
     backend = app_runner_backends[_account(request)][host.group(1)]
     body = request.body or b"{}"
     try:

@@ -117,8 +117,11 @@ class RunContext(BaseModel):
     in_use_images: int
     # The execution that holds the run lock (deleting runs only; see run_lock.py).
     execution_arn: str = ""
-    # Per source of "in use": {"found": references kept, "seconds": time taken}.
-    sources: dict[str, dict[str, float]] = Field(default_factory=dict)
+    # Per source of "in use": {"found": references kept, "seconds": time taken}, and
+    # "status": "not available here" for a service botocore lists nowhere in that place.
+    sources: dict[str, dict[str, float | str]] = Field(default_factory=dict)
+    # The sources the config turns off, and where ("app_runner@ACCOUNT/REGION (config)").
+    sources_off: list[str] = Field(default_factory=list)
     # SHA-256 of the scan's files (run_store.py: sealed files), checked by their readers.
     config_sha256: str = ""
     in_use_sha256: str = ""

@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
+from botocore.exceptions import HTTPClientError
 
 from ecr_sweeper import run_lock
 from ecr_sweeper.adapters import ecr as ecr_api
@@ -27,6 +29,7 @@ from ecr_sweeper.adapters.batch import collect_batch_usage
 from ecr_sweeper.adapters.ecs import EcsScan, collect_ecs_usage
 from ecr_sweeper.adapters.inspector import collect_inspector_usage
 from ecr_sweeper.adapters.lambda_functions import collect_lambda_usage
+from ecr_sweeper.adapters.regions import offered
 from ecr_sweeper.adapters.scheduled_tasks import (
     collect_scheduled_task_definitions,
     describe_task_definition_images,
@@ -36,6 +39,7 @@ from ecr_sweeper.core.config import (
     Config,
     RepositoryRule,
     ScanTarget,
+    Sources,
     load_config_file,
     parse_duration,
     wildcard_match,
@@ -134,6 +138,7 @@ def scan_in_use(
         else TaskDefinitionCache.disabled()
     )
     timings: dict[str, float] = {}
+    unavailable: list[str] = []  # sources whose service is not offered in their place
     needed: dict[str, str] = {}
     described = cached = 0
     for target in config.scan_targets(account_id, region):
@@ -145,6 +150,7 @@ def scan_in_use(
                 clients,
                 task_definitions,
                 timings,
+                unavailable,
                 now,
                 execution_name,
                 wrap_member_client,
@@ -164,10 +170,13 @@ def scan_in_use(
     if refuse_blind_scan:
         refuse_a_blind_scan(config, in_use)
     # Per source: what it found (references kept) and how long it took.
-    source_figures = {
+    source_figures: dict[str, dict[str, float | str]] = {
         name: {"found": in_use.sources.get(name, 0), "seconds": seconds}
         for name, seconds in timings.items()
     }
+    source_figures.update(
+        {name: {"found": 0, "seconds": 0.0, "status": NOT_AVAILABLE} for name in unavailable}
+    )
 
     config_sha256 = store.put_json_sealed(CONFIG_SNAPSHOT, config.model_dump(mode="json"))
     in_use_sha256 = store.put_model_sealed(IN_USE, in_use)
@@ -196,6 +205,7 @@ def scan_in_use(
         repositories=len(targets),
         in_use_images=in_use.image_count(),
         sources=source_figures,
+        sources_off=config.sources_off(account_id, region),
         config_sha256=config_sha256,
         in_use_sha256=in_use_sha256,
         repositories_sha256=repositories_sha256,
@@ -209,72 +219,108 @@ def _scan_place(
     clients: Any,
     task_definitions: TaskDefinitionCache,
     timings: dict[str, float],
+    unavailable: list[str],
     now: datetime,
     execution_name: str,
     wrap_member_client: Callable[[Any], Any] | None,
 ) -> EcsScan:
-    """Every AWS source of one account and region into `builder`."""
+    """Every AWS source of one account and region into `builder`: those its sources turn
+    on, and whose service botocore's region data lists there (the others are added to
+    `unavailable`)."""
     if target.role_arn is None:  # this account and region, with the function's own role
         place_clients, place_builder, suffix = clients, builder, ""
     else:
         with _timed(timings, f"sts@{target.place}"):
             place_clients = assume(clients("sts"), target, execution_name, wrap_member_client)
         place_builder, suffix = PlaceBuilder(builder, target.place), f"@{target.place}"
-    with _timed(timings, f"ecs{suffix}"):
-        ecs_scan = collect_ecs_usage(place_clients("ecs"), config, place_builder, task_definitions)
-    with _timed(timings, f"lambda{suffix}"):
-        collect_lambda_usage(place_clients("lambda"), config, place_builder)
+    ecs_scan = EcsScan()
+    if offered("ecs", target.region):
+        with _timed(timings, f"ecs{suffix}"):
+            ecs_scan = collect_ecs_usage(
+                place_clients("ecs"), config, place_builder, task_definitions
+            )
+    else:
+        unavailable.append(f"ecs{suffix}")
+    if offered("lambda", target.region):
+        with _timed(timings, f"lambda{suffix}"):
+            collect_lambda_usage(place_clients("lambda"), config, place_builder)
+    else:
+        unavailable.append(f"lambda{suffix}")
     collect_other_sources(
-        config,
+        target.sources,
         place_builder,
         place_clients,
         now,
         timings,
+        region=target.region,
+        unavailable=unavailable,
         suffix=suffix,
         inspector=target.role_arn is None,  # Inspector reports on this registry only
     )
     return ecs_scan
 
 
+# How a source the service does not offer in a place shows in the per-source figures.
+NOT_AVAILABLE = "not available here"
+
+
 @contextmanager
 def _timed(timings: dict[str, float], source: str) -> Iterator[None]:
+    """Time one source's read. A network failure (no connection, a timeout) fails it
+    like any error, as TransientAwsError naming the source: "not offered here" is
+    decided from botocore's region data, never from an error."""
     start = time.perf_counter()
-    yield
+    try:
+        yield
+    except (BotocoreConnectionError, HTTPClientError) as error:
+        raise TransientAwsError(f"{source}: {error}") from error
     timings[source] = round(time.perf_counter() - start, 3)
 
 
 def collect_other_sources(
-    config: Config,
+    sources: Sources,
     builder: InUseBuilder | PlaceBuilder,
     clients: Any,
     now: datetime,
     timings: dict[str, float] | None = None,
     *,
+    region: str,
+    unavailable: list[str] | None = None,
     suffix: str = "",
     inspector: bool = True,
 ) -> None:
-    """The sources beyond ecrm's (config `sources`): scheduled ECS tasks, Batch, App Runner,
-    Amazon Inspector. `suffix` names the place in the timings (`@account/region`)."""
+    """The sources beyond ecrm's that `sources` (one place's) turns on: scheduled ECS
+    tasks, Batch, App Runner, Amazon Inspector. Those whose service is not offered in
+    `region` are not read but added to `unavailable`. `suffix` names the place in the
+    figures (`@account/region`)."""
     timings = {} if timings is None else timings
-    if config.sources.scheduled_tasks:
-        with _timed(timings, f"scheduled_tasks{suffix}"):
-            ecs = clients("ecs")
-            scheduled = collect_scheduled_task_definitions(
-                clients("events"), clients("scheduler"), ecs
-            )
-            for arn, used_by in sorted(scheduled.items()):
-                for image in describe_task_definition_images(ecs, arn):
-                    builder.add(image, used_by, "scheduled_tasks")
-    if config.sources.batch:
+    unavailable = [] if unavailable is None else unavailable
+    if sources.scheduled_tasks:
+        events = clients("events") if offered("events", region) else None
+        scheduler = clients("scheduler") if offered("scheduler", region) else None
+        if events is None and scheduler is None:
+            unavailable.append(f"scheduled_tasks{suffix}")
+        else:
+            with _timed(timings, f"scheduled_tasks{suffix}"):
+                ecs = clients("ecs")
+                scheduled = collect_scheduled_task_definitions(events, scheduler, ecs)
+                for arn, used_by in sorted(scheduled.items()):
+                    for image in describe_task_definition_images(ecs, arn):
+                        builder.add(image, used_by, "scheduled_tasks")
+    if sources.batch and not offered("batch", region):
+        unavailable.append(f"batch{suffix}")
+    elif sources.batch:
         with _timed(timings, f"batch{suffix}"):
-            collect_batch_usage(
-                clients("batch"), builder, keep_count=config.sources.batch_keep_count
-            )
-    if config.sources.app_runner:
+            collect_batch_usage(clients("batch"), builder, keep_count=sources.batch_keep_count)
+    if sources.app_runner and not offered("apprunner", region):
+        unavailable.append(f"apprunner{suffix}")
+    elif sources.app_runner:
         with _timed(timings, f"apprunner{suffix}"):
             collect_app_runner_usage(clients("apprunner"), builder)
-    if config.sources.inspector and inspector:
-        within = parse_duration(config.sources.inspector_in_use_within)
+    if sources.inspector and inspector and not offered("inspector2", region):
+        unavailable.append("inspector")
+    elif sources.inspector and inspector:
+        within = parse_duration(sources.inspector_in_use_within)
         with _timed(timings, "inspector"):
             collect_inspector_usage(clients("inspector2"), builder, now, within)
 
@@ -750,7 +796,7 @@ def summarize_run(
         run.in_use_images,
         failures=failures or {},
         progress=progress,
-    ).model_copy(update={"sources": run.sources})
+    ).model_copy(update={"sources": run.sources, "sources_off": run.sources_off})
     report_key = store.put_model("report.json", report)
     markdown_key = store.put_text(
         "report.md", render_markdown(report, results), content_type="text/markdown"

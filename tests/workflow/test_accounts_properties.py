@@ -1,23 +1,36 @@
 """Property: wherever an image is used (here, or in any account and region the config
-lists) it survives a delete run; a reference to another registry keeps nothing here;
-and every image that nothing uses is deleted (all images are expired, keep_count 0)."""
+lists) it survives a delete run, unless the config turns that use's source off in that
+place; a reference to another registry keeps nothing here; and every image that nothing
+uses is deleted (all images are expired, keep_count 0).
 
+Uses are task definitions (read everywhere) and App Runner services, with App Runner
+turned on or off per place (`sources` at the top level for the sweeper's own place,
+`accounts[].sources` and a region's `sources` for the others). One member region has
+no App Runner in botocore's region data: it is read without it."""
+
+import json
 from pathlib import Path
 
-from conftest import REGISTRY, digest, image, inventory
+from conftest import ACCOUNT, REGION, REGISTRY, digest, image, inventory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sweeper_emulator.emulator import Emulator
 from sweeper_emulator.inventory import inventory_from_dict
 
-MEMBERS = [("210987654321", "eu-west-1"), ("210987654321", "us-east-1"), ("345678901234", None)]
+FIRST, SECOND = "210987654321", "345678901234"
+# ca-central-1: no App Runner there (botocore's region data), so no App Runner use.
+MEMBERS = [(FIRST, "eu-west-1"), (FIRST, "us-east-1"), (FIRST, "ca-central-1"), (SECOND, None)]
+WITHOUT_APP_RUNNER = {(FIRST, "ca-central-1")}
 HOME = "home"
 PLACES = [HOME, *range(len(MEMBERS))]
 COUNT = 6
 # How a place refers to an image: this registry (by tag or digest), or the same
 # repository in another region's registry (which keeps nothing here).
 FORMS = ["tag", "digest", "other-region"]
+VIA = ["task_definition", "app_runner"]
+# App Runner written in config: None (not written), true or false.
+SWITCH = st.sampled_from([None, True, False])
 
 
 def reference(position: int, form: str) -> str:
@@ -29,66 +42,149 @@ def reference(position: int, form: str) -> str:
 
 
 uses = st.lists(
-    st.tuples(st.integers(0, COUNT - 1), st.sampled_from(PLACES), st.sampled_from(FORMS)),
+    st.tuples(
+        st.integers(0, COUNT - 1),
+        st.sampled_from(PLACES),
+        st.sampled_from(FORMS),
+        st.sampled_from(VIA),
+    ),
     max_size=6,
+)
+# Where App Runner is written: the top level (home), the first account, its eu-west-1
+# entry, the second account.
+switches = st.fixed_dictionaries(
+    {"home": SWITCH, "first": SWITCH, "eu-west-1": SWITCH, "second": SWITCH}
 )
 
 
-def account(tmp_path: Path, used: list[tuple[int, object, str]]) -> tuple[Path, dict]:
-    by_place: dict[object, list[str]] = {place: [] for place in PLACES}
-    for position, place, form in used:
-        by_place[place].append(reference(position, form))
+def _place(place: object) -> tuple[str, str]:
+    if place == HOME:
+        return ACCOUNT, REGION
+    account_id, region = MEMBERS[place]
+    return account_id, region or REGION
 
-    def definitions(place: object) -> dict:
-        return {"task_definitions": [{"family": "uses", "revision": 1, "images": by_place[place]}]}
 
-    members = []
-    regions: dict[str, list[str]] = {}
-    for index, (account_id, region) in enumerate(MEMBERS):
-        # None: the sweeper's own region (an entry without `regions`)
-        members.append(
-            {
-                "account_id": account_id,
-                "region": region or "ap-northeast-1",
-                "ecs": definitions(index),
-            }
-        )
-        if region:
-            regions.setdefault(account_id, []).append(region)
-    entries = "".join(
-        f"  - role_arn: arn:aws:iam::{account_id}:role/ecr-sweeper-scanner\n"
-        + (f"    regions: [{', '.join(regions[account_id])}]\n" if account_id in regions else "")
-        for account_id in dict.fromkeys(a for a, _ in MEMBERS)
+def app_runner_on(place: object, written: dict) -> bool:
+    """What the config means for App Runner in `place`: a switch not written is on, and
+    the top-level one is the sweeper's own place's only."""
+    if place == HOME:
+        return written["home"] is not False
+    account_id, region = MEMBERS[place]
+    if account_id == SECOND:
+        return written["second"] is not False
+    if region == "eu-west-1" and written["eu-west-1"] is not None:
+        return bool(written["eu-west-1"])
+    return written["first"] is not False
+
+
+def _sources(value: bool | None) -> str:
+    return "" if value is None else f"{{app_runner: {'true' if value else 'false'}}}"
+
+
+def _config(written: dict) -> str:
+    first_regions = ", ".join(
+        f"{{name: {region}, sources: {_sources(written['eu-west-1'])}}}"
+        if region == "eu-west-1" and written["eu-west-1"] is not None
+        else str(region)
+        for account_id, region in MEMBERS
+        if account_id == FIRST
     )
-    config = tmp_path / "ecrm.yaml"
-    config.write_text(
+    first = f"  - role_arn: arn:aws:iam::{FIRST}:role/ecr-sweeper-scanner\n"
+    if written["first"] is not None:
+        first += f"    sources: {_sources(written['first'])}\n"
+    first += f"    regions: [{first_regions}]\n"
+    second = f"  - role_arn: arn:aws:iam::{SECOND}:role/ecr-sweeper-scanner\n"
+    if written["second"] is not None:
+        second += f"    sources: {_sources(written['second'])}\n"
+    home = f"sources: {_sources(written['home'])}\n" if written["home"] is not None else ""
+    return (
         "safety: {allow_nothing_in_use: true, max_delete_ratio: 1.0}\n"
-        "clusters: []\nlambda_functions: []\n"
+        "clusters: [{name: none}]\nlambda_functions: [{name: none}]\n"
         "task_definitions: [{name: uses, keep_count: 1}]\n"
         "repositories: [{name: app, expires: 30d, keep_count: 0, keep_tag_patterns: []}]\n"
-        f"accounts:\n{entries}"
+        f"{home}accounts:\n{first}{second}"
     )
+
+
+def possible(use: tuple[int, object, str, str]) -> bool:
+    """App Runner cannot run where it is not offered."""
+    _, place, _, via = use
+    return via != "app_runner" or place == HOME or MEMBERS[place] not in WITHOUT_APP_RUNNER
+
+
+def account(
+    tmp_path: Path, used: list[tuple[int, object, str, str]], written: dict
+) -> tuple[Path, dict]:
+    definitions: dict[object, list[str]] = {place: [] for place in PLACES}
+    services: dict[object, list[dict]] = {place: [] for place in PLACES}
+    for position, place, form, via in used:
+        if via == "task_definition":
+            definitions[place].append(reference(position, form))
+        else:
+            services[place].append(
+                {"name": f"s{len(services[place])}", "image": reference(position, form)}
+            )
+
+    def sections(place: object) -> dict:
+        return {
+            "ecs": {
+                "task_definitions": [
+                    {"family": "uses", "revision": 1, "images": definitions[place]}
+                ]
+            },
+            "app_runner": {"services": services[place]},
+        }
+
+    members = [
+        {"account_id": account_id, "region": region or REGION, **sections(index)}
+        for index, (account_id, region) in enumerate(MEMBERS)
+    ]
+    config = tmp_path / "ecrm.yaml"
+    config.write_text(_config(written))
     data = inventory(
         {"app": [image(f"p{i}", tags=[f"t{i}"]) for i in range(COUNT)]},
-        ecs=definitions(HOME),
+        **sections(HOME),
         accounts=members,
     )
     return config, data
 
 
 @settings(
-    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(used=uses)
-def test_an_image_used_in_any_place_survives_and_the_rest_go(tmp_path: Path, used) -> None:
-    config, data = account(tmp_path, used)
+@given(used=uses.map(lambda u: [use for use in u if possible(use)]), written=switches)
+def test_an_image_used_in_any_place_survives_unless_its_source_is_off_there(
+    tmp_path: Path, used, written
+) -> None:
+    config, data = account(tmp_path, used, written)
     with Emulator(inventory_from_dict(data), config_file=config) as emulator:
         result = emulator.run('{"dry_run": false}')
+        name = result["execution_arn"].rsplit(":", 1)[-1]
+        report = json.loads(emulator.read_run_file(name, "report.json"))
     assert result["status"] == "SUCCEEDED", result
-    in_use = {digest(f"p{position}") for position, _, form in used if form != "other-region"}
+    in_use = {
+        digest(f"p{position}")
+        for position, place, form, via in used
+        if form != "other-region" and (via == "task_definition" or app_runner_on(place, written))
+    }
     gone = set(result["repositories"]["app"]["deleted"])
     left = set(result["repositories"]["app"]["remaining"])
     assert left == in_use
     assert gone == {digest(f"p{i}") for i in range(COUNT)} - in_use
     # Every place was read: one AssumeRole per (role, region).
     assert result["api_calls"]["sts:AssumeRole"] == len(MEMBERS)
+    # Every place where the config turns App Runner off is listed; the region without
+    # App Runner is "not available here" (unless turned off there anyway).
+    off = [
+        "app_runner@{}/{} (config)".format(*_place(place))
+        for place in PLACES
+        if not app_runner_on(place, written)
+    ]
+    assert report["sources_off"] == off
+    without = [place for place in PLACES if place != HOME and MEMBERS[place] in WITHOUT_APP_RUNNER]
+    for place in without:
+        figures = report["sources"].get("apprunner@{}/{}".format(*_place(place)))
+        if app_runner_on(place, written):
+            assert figures == {"found": 0, "seconds": 0, "status": "not available here"}
+        else:
+            assert figures is None

@@ -25,7 +25,7 @@ import difflib
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -52,12 +52,16 @@ __all__ = [
     "DEFAULT_REPOSITORY_KEEP_COUNT",
     "DEFAULT_RESOURCE_KEEP_COUNT",
     "MAX_DURATION",
+    "SOURCE_SWITCHES",
     "ClusterMatcher",
     "Config",
     "KeepCountMatcher",
+    "PlaceSources",
     "RepositoryRule",
     "ScanAccount",
+    "ScanRegion",
     "ScanTarget",
+    "Sources",
     "load_config",
     "load_config_file",
     "parse_duration",
@@ -277,9 +281,66 @@ class InUseList(BaseModel):
         return parse_duration(self.max_age)
 
 
+class Sources(BaseModel):
+    """Our extension: the sources of "in use" beyond ecrm's, each scanned unless turned off
+    (a source not scanned is a use not seen). The top-level `sources` is the sweeper's own
+    account and region's; the places of `accounts` have their own (PlaceSources)."""
+
+    model_config = _MODEL_CONFIG
+
+    # EventBridge rules and EventBridge Scheduler schedules that run ECS tasks.
+    scheduled_tasks: StrictBool = True
+    # AWS Batch job definitions (the newest batch_keep_count revisions of each name, and
+    # every one a queued or running job uses).
+    batch: StrictBool = True
+    batch_keep_count: StrictInt = Field(default=DEFAULT_RESOURCE_KEEP_COUNT, ge=0)
+    # App Runner services whose source is an ECR image. Where botocore's region data has
+    # no App Runner, the scan reports it "not available here" without calling it.
+    app_runner: StrictBool = True
+    # Amazon Inspector (off by default: it must be enabled for ECR): images Inspector saw
+    # in use within inspector_in_use_within are kept.
+    inspector: StrictBool = False
+    inspector_in_use_within: StrictStr = "14d"
+
+    @field_validator("inspector_in_use_within")
+    @classmethod
+    def _check_window(cls, value: str) -> str:
+        _check_expires(value)
+        return value
+
+
+# The sources a place can turn off, by their `sources` key.
+SOURCE_SWITCHES = ("scheduled_tasks", "batch", "app_runner")
+
+
+class PlaceSources(BaseModel):
+    """Our extension: `sources` written for a place of `accounts`, an account (all its
+    regions) or one of its regions (over the account's). Not written (None): a switch is
+    on, whatever the top-level `sources` says (a source turned off at home is not turned
+    off elsewhere unless written there); batch_keep_count is the top level's, a rule that
+    applies everywhere, like task_definitions' keep_count."""
+
+    model_config = _MODEL_CONFIG
+
+    scheduled_tasks: StrictBool | None = None
+    batch: StrictBool | None = None
+    batch_keep_count: StrictInt | None = Field(default=None, ge=0)
+    app_runner: StrictBool | None = None
+
+
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 _EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+
+
+class ScanRegion(BaseModel):
+    """Our extension: a region of an `accounts` entry written as a mapping, with its own
+    `sources`, e.g. `{name: eu-west-1, sources: {app_runner: false}}`."""
+
+    model_config = _MODEL_CONFIG
+
+    name: StrictStr
+    sources: PlaceSources = Field(default_factory=PlaceSources)
 
 
 class ScanAccount(BaseModel):
@@ -290,8 +351,10 @@ class ScanAccount(BaseModel):
 
     role_arn: StrictStr
     external_id: StrictStr | None = None
-    # Empty: the sweeper's own region.
-    regions: list[StrictStr] = Field(default_factory=list)
+    # Empty: the sweeper's own region. Each a name, or a ScanRegion (a name and sources).
+    regions: list[StrictStr | ScanRegion] = Field(default_factory=list)
+    # For every region of this account (a region's own sources come over these).
+    sources: PlaceSources = Field(default_factory=PlaceSources)
 
     @field_validator("role_arn")
     @classmethod
@@ -314,11 +377,11 @@ class ScanAccount(BaseModel):
 
     @field_validator("regions")
     @classmethod
-    def _check_regions(cls, value: list[str]) -> list[str]:
-        for region in value:
-            if not _REGION.match(region):
-                raise ValueError(f"{_short_repr(region)} is not a region name like eu-west-1")
-        if len(set(value)) != len(value):
+    def _check_regions(cls, value: list[str | ScanRegion]) -> list[str | ScanRegion]:
+        names = [_region_name(region) for region in value]
+        for name in names:
+            _check_region(name)
+        if len(set(names)) != len(names):
             raise ValueError("lists a region twice")
         return value
 
@@ -329,46 +392,31 @@ class ScanAccount(BaseModel):
         return match.group(1)
 
 
+def _region_name(region: str | ScanRegion) -> str:
+    return region if isinstance(region, str) else region.name
+
+
+def _check_region(name: str) -> str:
+    if not _REGION.match(name):
+        raise ValueError(f"{_short_repr(name)} is not a region name like eu-west-1")
+    return name
+
+
 @dataclass(frozen=True)
 class ScanTarget:
-    """One place whose workloads the scan reads: an account and a region, and the role to
-    assume there (None: the sweeper's own role, in its own account and region)."""
+    """One place whose workloads the scan reads: an account and a region, the role to
+    assume there (None: the sweeper's own role, in its own account and region), and the
+    sources read there."""
 
     account_id: str
     region: str
     role_arn: str | None = None
     external_id: str | None = None
+    sources: Sources = field(default_factory=Sources)
 
     @property
     def place(self) -> str:
         return f"{self.account_id}/{self.region}"
-
-
-class Sources(BaseModel):
-    """Our extension: the sources of "in use" beyond ecrm's, each scanned unless turned off
-    (a source not scanned is a use not seen)."""
-
-    model_config = _MODEL_CONFIG
-
-    # EventBridge rules and EventBridge Scheduler schedules that run ECS tasks.
-    scheduled_tasks: StrictBool = True
-    # AWS Batch job definitions (the newest batch_keep_count revisions of each name, and
-    # every one a queued or running job uses).
-    batch: StrictBool = True
-    batch_keep_count: StrictInt = Field(default=DEFAULT_RESOURCE_KEEP_COUNT, ge=0)
-    # App Runner services whose source is an ECR image (turn off where App Runner is not
-    # offered: an unreachable source fails the run).
-    app_runner: StrictBool = True
-    # Amazon Inspector (off by default: it must be enabled for ECR): images Inspector saw
-    # in use within inspector_in_use_within are kept.
-    inspector: StrictBool = False
-    inspector_in_use_within: StrictStr = "14d"
-
-    @field_validator("inspector_in_use_within")
-    @classmethod
-    def _check_window(cls, value: str) -> str:
-        _check_expires(value)
-        return value
 
 
 DEFAULT_MAX_DELETIONS = 10_000
@@ -413,15 +461,48 @@ class Config(BaseModel):
     accounts: list[ScanAccount] = Field(default_factory=list)
 
     def scan_targets(self, account_id: str, region: str) -> list[ScanTarget]:
-        """Every place the scan reads: this account and region first, then each
-        (role, region) of `accounts`. The in-use set is the union over all of them."""
-        targets = [ScanTarget(account_id, region)]
+        """Every place the scan reads, with the sources read there: this account and
+        region first, then each (role, region) of `accounts`. The in-use set is the union
+        over all of them."""
+        targets = [ScanTarget(account_id, region, sources=self.sources)]
         for entry in self.accounts:
             for target_region in entry.regions or [region]:
                 targets.append(
-                    ScanTarget(entry.account_id, target_region, entry.role_arn, entry.external_id)
+                    ScanTarget(
+                        entry.account_id,
+                        _region_name(target_region),
+                        entry.role_arn,
+                        entry.external_id,
+                        self._place_sources(entry, target_region),
+                    )
                 )
         return targets
+
+    def _place_sources(self, account: ScanAccount, region: str | ScanRegion) -> Sources:
+        """A place's sources: every switch on unless the account's or the region's own
+        `sources` turns it off (the region's come over the account's); batch_keep_count
+        from the top level unless written there."""
+        settings: dict[str, Any] = {"batch_keep_count": self.sources.batch_keep_count}
+        settings.update(account.sources.model_dump(exclude_none=True))
+        if isinstance(region, ScanRegion):
+            settings.update(region.sources.model_dump(exclude_none=True))
+        return Sources(**settings)
+
+    def sources_off(self, account_id: str, region: str) -> list[str]:
+        """Every source the config turns off, and where, for every report: a source
+        section written `[]` (every place), then each switch turned off in a place."""
+        off = [
+            f"{section} (config: [], every place)"
+            for section in _SOURCE_SECTIONS
+            if getattr(self, section) == []
+        ]
+        for target in self.scan_targets(account_id, region):
+            off.extend(
+                f"{switch}@{target.place} (config)"
+                for switch in SOURCE_SWITCHES
+                if not getattr(target.sources, switch)
+            )
+        return off
 
     def protects_tag(self, tag: str) -> bool:
         return any(wildcard_match(p, tag) for p in self.protect_tag_patterns)
@@ -479,6 +560,18 @@ class Config(BaseModel):
         for section in _ALL_SECTIONS:
             for i, entry in enumerate(getattr(self, section) or ()):
                 out.extend(_entry_warnings(section, i, entry))
+        places = [
+            self._place_sources(entry, region)
+            for entry in self.accounts
+            for region in entry.regions or [""]
+        ]
+        for switch in SOURCE_SWITCHES:
+            if not getattr(self.sources, switch) and any(getattr(p, switch) for p in places):
+                out.append(
+                    f"sources.{switch}: false turns it off in the sweeper's own account and "
+                    "region only; places of `accounts` still read it unless their own "
+                    "`sources` turns it off (accounts[].sources or a region's sources)"
+                )
         return out
 
 
@@ -556,7 +649,11 @@ _SOURCES_KEYS = (
     "inspector_in_use_within",
 )
 _EXTENSION_KEYS = ("safety", "protect_tag_patterns", "in_use_lists", "sources", "accounts")
-_ACCOUNT_KEYS = ("role_arn", "external_id", "regions")
+_ACCOUNT_KEYS = ("role_arn", "external_id", "regions", "sources")
+_REGION_KEYS = ("name", "sources")
+# What a place of `accounts` may set: the switches, and how Batch is read. Inspector is
+# read at home only.
+_PLACE_SOURCES_KEYS = ("scheduled_tasks", "batch", "batch_keep_count", "app_runner")
 
 _IN_USE_LIST_HINT = (
     "run the command where it can run (for example `ecrm scan -o FILE`) and give its "
@@ -788,32 +885,40 @@ class _Checker:
                 clean[key] = setting
         return clean
 
-    def check_sources(self, value: Any) -> dict[str, Any]:
+    def check_sources(self, value: Any, where: str = "sources") -> dict[str, Any]:
+        """The top-level `sources` (where="sources"), or a place's (accounts[i].sources,
+        accounts[i].regions[j].sources), which takes the switches and batch_keep_count."""
         if value is None:
             return {}
         if not isinstance(value, dict):
-            self.add("sources", f"must be a mapping of switches, got {_describe(value)}")
+            self.add(where, f"must be a mapping of switches, got {_describe(value)}")
             return {}
+        allowed = _SOURCES_KEYS if where == "sources" else _PLACE_SOURCES_KEYS
         clean: dict[str, Any] = {}
         for key, setting in value.items():
-            where = f"sources.{_key_text(key)}"
-            if key not in _SOURCES_KEYS:
+            at = f"{where}.{_key_text(key)}"
+            if key not in allowed:
+                if key in _SOURCES_KEYS:  # inspector*: only at the top level
+                    self.add(
+                        at,
+                        "only in the top-level sources: Amazon Inspector is read with the "
+                        "sweeper's own role, for its own registry",
+                    )
+                    continue
                 shown = _short_repr(key) if isinstance(key, str) else _describe(key)
-                hint = _suggest(key, _SOURCES_KEYS)
+                hint = _suggest(key, allowed)
                 extra = f"; did you mean '{hint}'?" if hint else ""
-                self.add(
-                    "sources", f"unknown key {shown} (allowed: {', '.join(_SOURCES_KEYS)}){extra}"
-                )
+                self.add(where, f"unknown key {shown} (allowed: {', '.join(allowed)}){extra}")
             elif setting is None:
                 continue
             elif key == "batch_keep_count":
-                self.check_count(where, setting)
+                self.check_count(at, setting)
                 clean[key] = setting
             elif key == "inspector_in_use_within":
-                self.check_duration(where, setting, "14d")
+                self.check_duration(at, setting, "14d")
                 clean[key] = setting
             elif not isinstance(setting, bool):
-                self.add(where, f"must be true or false, got {_describe(setting)}")
+                self.add(at, f"must be true or false, got {_describe(setting)}")
             else:
                 clean[key] = setting
         return clean
@@ -866,7 +971,9 @@ class _Checker:
     def check_accounts(self, value: Any) -> list[dict[str, Any]]:
         clean: list[dict[str, Any]] = []
         seen: dict[str, str] = {}
-        for where, entry in self.mappings("accounts", value, "role_arn, external_id, regions"):
+        for where, entry in self.mappings(
+            "accounts", value, "role_arn, external_id, regions, sources"
+        ):
             for key in entry:
                 if key not in _ACCOUNT_KEYS:
                     shown = _short_repr(key) if isinstance(key, str) else _describe(key)
@@ -903,18 +1010,61 @@ class _Checker:
                         f"{where}.external_id",
                         lambda x=external_id: ScanAccount._check_external_id(x),
                     )
+            clean_entry = {k: v for k, v in entry.items() if k in _ACCOUNT_KEYS and v is not None}
+            if entry.get("sources") is not None:
+                clean_entry["sources"] = self.check_sources(entry["sources"], f"{where}.sources")
             regions = entry.get("regions")
             if regions is not None:
-                if not isinstance(regions, list) or not all(isinstance(r, str) for r in regions):
+                if not isinstance(regions, list):
                     self.add(
                         f"{where}.regions",
-                        f"must be a list of region names, got {_describe(regions)}",
+                        "must be a list of region names (or {name, sources} mappings), "
+                        f"got {_describe(regions)}",
                     )
                 else:
-                    self.check_value(
-                        f"{where}.regions", lambda r=regions: ScanAccount._check_regions(r)
-                    )
-            clean.append({k: v for k, v in entry.items() if k in _ACCOUNT_KEYS and v is not None})
+                    clean_entry["regions"] = self.check_regions(f"{where}.regions", regions)
+            clean.append(clean_entry)
+        return clean
+
+    def check_regions(self, where: str, regions: list[Any]) -> list[Any]:
+        """Each a region name, or a mapping {name, sources}; none twice."""
+        clean: list[Any] = []
+        seen: dict[str, int] = {}
+        for j, region in enumerate(regions):
+            at = f"{where}[{j}]"
+            if isinstance(region, str):
+                name, at_name = region, at
+            elif isinstance(region, dict):
+                for key in region:
+                    if key not in _REGION_KEYS:
+                        shown = _short_repr(key) if isinstance(key, str) else _describe(key)
+                        hint = _suggest(key, _REGION_KEYS)
+                        extra = f"; did you mean '{hint}'?" if hint else ""
+                        self.add(
+                            at, f"unknown key {shown} (allowed: {', '.join(_REGION_KEYS)}){extra}"
+                        )
+                name, at_name = region.get("name"), f"{at}.name"
+                if name is None:
+                    self.add(at_name, "required (the region, like eu-west-1)")
+            else:
+                self.add(
+                    at,
+                    "must be a region name or a mapping {name, sources}, "
+                    f"got {_describe(region)}",
+                )
+                continue
+            if name is not None and not isinstance(name, str):
+                self.add(at_name, f"must be a region name, got {_describe(name)}")
+            elif name is not None:
+                self.check_value(at_name, lambda n=name: _check_region(n))
+                if name in seen:
+                    self.add(at, f"lists a region twice: {name} is also {where}[{seen[name]}]")
+                seen.setdefault(name, j)
+            if isinstance(region, dict):
+                written = self.check_sources(region.get("sources"), f"{at}.sources")
+                clean.append({"name": name, "sources": written})
+            else:
+                clean.append(region)
         return clean
 
     def check_patterns(self, where: str, patterns: Any) -> list[Any]:

@@ -86,8 +86,11 @@ class Report(BaseModel):
     images_deleted: int
     bytes_reclaimed: int
     in_use_images: int
-    # Per source of "in use": what it found and how long it took (from the scan).
-    sources: dict[str, dict[str, float]] = Field(default_factory=dict)
+    # Per source of "in use": what it found and how long it took (from the scan), or
+    # "status": "not available here" where botocore lists no such service.
+    sources: dict[str, dict[str, float | str]] = Field(default_factory=dict)
+    # The sources the config turns off, and where (every report lists them).
+    sources_off: list[str] = Field(default_factory=list)
 
 
 def _first_failure(result: RepositoryResult) -> str:
@@ -236,13 +239,16 @@ def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str
         + (
             " ("
             + ", ".join(
-                f"{name}: {int(f.get('found', 0))} in {f.get('seconds', 0):.1f} s"
+                f"{name}: {f['status']}"
+                if "status" in f
+                else f"{name}: {int(f.get('found', 0))} in {float(f.get('seconds', 0)):.1f} s"
                 for name, f in sorted(report.sources.items())
             )
             + ")"
             if report.sources
             else ""
         ),
+        *[f"- {line}" for line in sources_lines(report)],
         f"- {render_summary_line(report)}",
         "",
         render_table(report, tablefmt="github"),
@@ -366,6 +372,18 @@ def console_link(region: str, arn: str) -> str:
     )
 
 
+def sources_lines(report: Report) -> list[str]:
+    """What the scan did not read, and why: the sources the config turns off, and those
+    whose service is not offered in a place (botocore's region data)."""
+    lines = []
+    if report.sources_off:
+        lines.append(f"sources off: {', '.join(report.sources_off)}")
+    absent = sorted(name for name, f in report.sources.items() if "status" in f)
+    if absent:
+        lines.append(f"not available here (botocore's region data): {', '.join(absent)}")
+    return lines
+
+
 NOTIFICATION_ROWS = 10  # repositories listed one by one; the rest are summed in one line
 
 
@@ -414,6 +432,7 @@ def render_notification(report: Report, links: Links) -> tuple[str, str]:
         "",
         render_summary_line(report),
         f"Images in use found by the scan: {report.in_use_images}",
+        *[line[0].upper() + line[1:] for line in sources_lines(report)],
         "",
         table,
         "",
