@@ -52,7 +52,14 @@ FORMULAS = {
     "lambda:ListAliases": "1 per selected container-image function (⌈aliases / 10,000⌉)",
     "lambda:ListVersionsByFunction": "Σ per selected function ⌈versions with $LATEST / 50⌉",
     "lambda:GetFunction": "1 per kept version (newest keep_count with $LATEST, and aliased)",
-    "sfn:DescribeExecution": "1: the scan reads the run's input as sent",
+    "sfn:DescribeExecution": (
+        "3: the scan reads the run's input as sent; the scan and CheckCaps each read when "
+        "this run started, to find a deleting run of another stack that started first"
+    ),
+    "sfn:ListStateMachines": (
+        "2: the scan and CheckCaps each list the state machines (one page; another "
+        "ecr-sweeper stack's would add ListTagsForResource and ListExecutions)"
+    ),
     # The sources beyond ecrm's (config `sources`, each on unless turned off). The
     # benchmark's accounts have none of these resources: one empty page each.
     "eventbridge:ListEventBuses": "⌈event buses / 100⌉ (scheduled tasks)",
@@ -133,7 +140,9 @@ def floor(
         pages(f["versions"], 50) for f in selected_functions
     )
     terms["lambda:GetFunction"] = account.kept_versions
-    terms["sfn:DescribeExecution"] = 1
+    # One deleting run per registry, across stacks (run_lock.py): no other stack here.
+    terms["sfn:DescribeExecution"] = 3
+    terms["sfn:ListStateMachines"] = 2
 
     # The extra sources: the account has no rule, schedule, job or App Runner service.
     empty = {
