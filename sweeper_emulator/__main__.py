@@ -4,13 +4,68 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from sweeper_emulator.emulator import Emulator
 from sweeper_emulator.inventory import load_inventory
+from sweeper_emulator.runtime import ROOT
+from sweeper_emulator.template import load_template
+
+
+def parameter_problem(name: str, spec: dict[str, Any], value: str) -> str | None:
+    """What CloudFormation would refuse in `value` for the parameter `spec`, or None."""
+    allowed = spec.get("AllowedValues")
+    if spec.get("Type") == "Number":
+        try:
+            number = float(value)
+        except ValueError:
+            return f"{name} must be a number"
+        if allowed is not None and number not in [float(v) for v in allowed]:
+            return f"{name} must be one of {', '.join(str(v) for v in allowed)}"
+        if "MinValue" in spec and number < float(spec["MinValue"]):
+            return f"{name} must be at least {spec['MinValue']}"
+        if "MaxValue" in spec and number > float(spec["MaxValue"]):
+            return f"{name} must be at most {spec['MaxValue']}"
+        return None
+    if allowed is not None and value not in [str(v) for v in allowed]:
+        return f"{name} must be one of {', '.join(str(v) for v in allowed)}"
+    pattern = spec.get("AllowedPattern")
+    if pattern is not None and not re.fullmatch(pattern, value):
+        return f"{name} must match {pattern}"
+    if len(value) < int(spec.get("MinLength", 0)):
+        return f"{name} must have at least {spec['MinLength']} characters"
+    if "MaxLength" in spec and len(value) > int(spec["MaxLength"]):
+        return f"{name} must have at most {spec['MaxLength']} characters"
+    return None
+
+
+def parse_parameters(
+    ctx: click.Context, param: click.Parameter, given: tuple[str, ...]
+) -> dict[str, str]:
+    """`KEY=VALUE` overrides, checked against template.yaml's Parameters as CloudFormation
+    checks them at deploy time: a known name, and a value its constraints allow."""
+    specs: dict[str, Any] = load_template(ROOT / "template.yaml").get("Parameters", {})
+    overrides: dict[str, str] = {}
+    for item in given:
+        name, equals, value = item.partition("=")
+        if not equals:
+            raise click.BadParameter(f"{item!r}: write KEY=VALUE, e.g. DryRun=false", ctx, param)
+        if name not in specs:
+            raise click.BadParameter(
+                f"{name!r} is not a template parameter (known: {', '.join(sorted(specs))})",
+                ctx,
+                param,
+            )
+        problem = parameter_problem(name, specs[name], value)
+        if problem:
+            raise click.BadParameter(f"{item!r}: {problem}", ctx, param)
+        overrides[name] = value
+    return overrides
 
 
 @click.group()
@@ -39,7 +94,9 @@ def main() -> None:
     "parameters",
     multiple=True,
     metavar="KEY=VALUE",
-    help="Override a template parameter (repeatable).",
+    callback=parse_parameters,
+    help="Override a template parameter (repeatable), within its AllowedValues, "
+    "AllowedPattern and bounds.",
 )
 @click.option(
     "--from-build",
@@ -54,7 +111,7 @@ def run(
     config_path: str | None,
     execution_input: str | None,
     result_path: str | None,
-    parameters: tuple[str, ...],
+    parameters: dict[str, str],
     build_dir: str | None,
     verbose: bool,
 ) -> None:
@@ -63,11 +120,10 @@ def run(
         inventory = load_inventory(inventory_path)
     except Exception as error:  # pydantic/JSON errors: say what is wrong, no traceback
         raise click.ClickException(f"{inventory_path}: {error}") from error
-    overrides = dict(p.split("=", 1) for p in parameters)
     with Emulator(
         inventory,
         config_file=Path(config_path) if config_path else None,
-        parameters=overrides,
+        parameters=parameters,
         verbose=verbose,
         from_build=Path(build_dir) if build_dir else None,
     ) as emulator:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 import time
 import uuid
@@ -29,7 +30,7 @@ import boto3
 import click
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ecr_sweeper import clock
+from ecr_sweeper import __version__, clock
 from ecr_sweeper.adapters.aws import RETRY_CONFIG
 from ecr_sweeper.core.config import Config, load_config, load_config_file
 from ecr_sweeper.core.report import (
@@ -64,9 +65,19 @@ STACK_ENV = "ECR_SWEEPER_STACK"
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 
+NO_REGION = (
+    "no AWS region: pass --region, or set AWS_DEFAULT_REGION (or AWS_REGION) "
+    "or a region in the profile"
+)
+
+
 @click.group()
+@click.version_option(__version__, prog_name="ecr-sweeper")
 @click.option("--profile", help="AWS profile to use (default: the usual AWS configuration).")
-@click.option("--region", help="AWS region (default: the profile's, or AWS_REGION).")
+@click.option(
+    "--region",
+    help="AWS region (default: AWS_DEFAULT_REGION, then AWS_REGION, then the profile's).",
+)
 @click.pass_context
 def main(ctx: click.Context, profile: str | None, region: str | None) -> None:
     """ecr-sweeper: delete the ECR images that nothing uses (reads ecrm's ecrm.yaml)."""
@@ -74,8 +85,16 @@ def main(ctx: click.Context, profile: str | None, region: str | None) -> None:
 
 
 def _session(ctx: click.Context) -> Any:
+    """A boto3 session for --profile and --region. boto3 reads AWS_DEFAULT_REGION but not
+    AWS_REGION (the variable Lambda and most AWS SDKs set): take it when the other is unset."""
     options = ctx.find_root().obj or {}
-    return boto3.Session(profile_name=options.get("profile"), region_name=options.get("region"))
+    region = options.get("region")
+    if not region and not os.environ.get("AWS_DEFAULT_REGION"):
+        region = os.environ.get("AWS_REGION") or None
+    session = boto3.Session(profile_name=options.get("profile"), region_name=region)
+    if not session.region_name:
+        raise click.ClickException(NO_REGION)
+    return session
 
 
 def aws_errors[F: Callable[..., Any]](command: F) -> F:
@@ -230,7 +249,7 @@ def plan(
     account = _open_account(ctx)
     if repositories:
         check_repositories(account, config, repositories)
-    _stderr("scanning ECS and Lambda for images in use ...")
+    _stderr("scanning the config's sources for images in use ...")
     with workflow_logs(sys.stderr):
         local = plan_account(
             account,
@@ -336,8 +355,6 @@ class Deployment:
 
 def find_deployment(session: Any, stack: str) -> Deployment:
     """The state machine and run bucket, from the stack's outputs."""
-    if not session.region_name:
-        raise click.ClickException("no AWS region: set AWS_REGION or pass --region")
     cloudformation = session.client("cloudformation", config=RETRY_CONFIG)
     try:
         stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
