@@ -166,16 +166,25 @@ class RepositoryPlan(BaseModel):
     safety_corrections: list[str] = Field(default_factory=list)
     # Why the deleter must leave this repository untouched (e.g. a safety cap), or "".
     held: str = ""
+    # How many images the rule could delete at all (see could_delete), or None (a plan
+    # written before it was counted: every image).
+    could_delete: int | None = None
 
     def hold_if_ratio_exceeded(self, max_ratio: float, min_images: int) -> RepositoryPlan:
-        """The plan, held when it would delete more than `max_ratio` of the repository's
-        images (checked only from `min_images` images up): a sign that some use went unseen."""
-        total, planned = len(self.decisions), len(self.deleted())
-        if total >= min_images and total and planned / total > max_ratio:
+        """The plan, held when it would delete more than `max_ratio` of the images the rule
+        could delete (checked only when there are at least `min_images` of them): a sign
+        that some use went unseen. Images that can never go (archived without
+        archived_expires, artifacts without include_artifacts) do not count, so they
+        cannot dilute the ratio."""
+        total = len(self.decisions)
+        population = total if self.could_delete is None else self.could_delete
+        planned = len(self.deleted())
+        if population >= min_images and population and planned / population > max_ratio:
             return self.model_copy(
                 update={
-                    "held": f"max_delete_ratio: the plan deletes {planned} of {total} images "
-                    f"({planned / total:.0%} > {max_ratio:.0%}); nothing deleted"
+                    "held": f"max_delete_ratio: the plan deletes {planned} of the {population} "
+                    f"images the rule could delete ({total} in all; "
+                    f"{planned / population:.0%} > {max_ratio:.0%}); nothing deleted"
                 }
             )
         return self
@@ -335,6 +344,19 @@ def _class_of(record: ImageRecord) -> str:
 
 
 _SLOT_SUFFIX = {"image": "", "index": " (image indexes)", "artifact": " (artifacts)"}
+
+
+def could_delete(record: ImageRecord, rule: KeepRule) -> bool:
+    """Whether the rule could ever delete the image, whatever its age and use: an ACTIVE
+    image (an artifact only with include_artifacts), an ARCHIVED one only with
+    archived_expires (and an archive time). The population of max_delete_ratio."""
+    if record.status == ACTIVE:
+        return _class_of(record) != "artifact" or bool(getattr(rule, "include_artifacts", False))
+    return (
+        record.status == "ARCHIVED"
+        and record.archived_at is not None
+        and getattr(rule, "archived_expires_after", None) is not None
+    )
 
 
 def _merge_duplicates(images: Sequence[ImageRecord]) -> dict[str, ImageRecord]:
@@ -869,4 +891,5 @@ def plan_repository(
         cutoff=cutoff,
         decisions=decisions,
         safety_corrections=corrections,
+        could_delete=sum(1 for record in records.values() if could_delete(record, rule)),
     )
