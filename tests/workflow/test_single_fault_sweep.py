@@ -45,7 +45,6 @@ from sweeper_emulator.emulator import Emulator
 from sweeper_emulator.inventory import inventory_from_dict
 
 INDEX = "application/vnd.oci.image.index.v1+json"
-SIGNATURE = "application/vnd.dev.cosign.artifact.sig.v1+json"
 MEMBER, MEMBER_REGION = "210987654321", "eu-west-1"
 ROLE = f"arn:aws:iam::{MEMBER}:role/ecr-sweeper-scanner"
 BOTOCORE_ATTEMPTS = 8  # adapters/aws.py RETRY_CONFIG
@@ -54,7 +53,9 @@ BOTOCORE_ATTEMPTS = 8  # adapters/aws.py RETRY_CONFIG
 def _repository(name: str, expired: int, *, graph: bool = True) -> list[dict[str, Any]]:
     """`expired` old unused images, one image the home service runs, one the member
     account runs; with `graph`, also an old multi-arch index with its children, a
-    signature of an old image (an OCI referrer), and a young image."""
+    cosign signature of an old image (a referrer by its `sha256-<hex>.sig` tag: an
+    image to ecrm, so it goes with its subject; an OCI signature would be an artifact,
+    kept), and a young image."""
     images = [image(f"{name}-old{i}", tags=[f"old{i}"]) for i in range(expired)]
     images += [
         image(f"{name}-home", tags=["home"]),
@@ -73,9 +74,8 @@ def _repository(name: str, expired: int, *, graph: bool = True) -> list[dict[str
         image(f"{name}-arm64", age_days=400),
         image(
             f"{name}-sig",
+            tags=[digest(f"{name}-old0").replace("sha256:", "sha256-") + ".sig"],
             age_days=400,
-            artifact_media_type=SIGNATURE,
-            subject=digest(f"{name}-old0"),
         ),
         image(f"{name}-young", tags=["young"], age_days=1),
     ]
