@@ -163,16 +163,24 @@ def _report_text(emulator: Emulator, result: dict) -> str:
         report = None
     if report is not None:
         lines += ["", render_table(report), "", render_summary_line(report)]
-    deleted = {r: v["deleted"] for r, v in result["repositories"].items() if v["deleted"]}
-    if deleted:
+    changed = [
+        (verb, repository, digests)
+        for repository, outcome in result["repositories"].items()
+        for verb, digests in (
+            ("Deleted", outcome["deleted"]),
+            ("Archived", outcome["archived_now"]),
+        )
+        if digests
+    ]
+    if changed:
         lines.append("")
-        for repository, digests in deleted.items():
-            lines.append(f"Deleted {len(digests)} images on {repository}:")
+        for verb, repository, digests in changed:
+            lines.append(f"{verb} {len(digests)} images on {repository}:")
             lines += [f"  {digest}" for digest in digests]
     elif report is not None and report.dry_run:
         lines += ["", "Dry run: nothing was deleted. To delete: --input '{\"dry_run\": false}'"]
     elif report is not None:
-        lines += ["", "Nothing was deleted."]
+        lines += ["", "Nothing was deleted or archived."]
     if result["status"] != "SUCCEEDED":
         lines += ["", f"error: {result.get('error')}", f"cause: {result.get('cause')}"]
         lines += [f"notification: {n['subject']}\n{n['message']}" for n in result["notifications"]]

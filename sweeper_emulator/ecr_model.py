@@ -2,7 +2,8 @@
 
 moto's ECR lacks what the sweeper depends on: set push times, lastRecordedPullTime,
 artifactMediaType, subjectManifestDigest, imageStatus, image-index children as
-separate images, DescribeImages paging and filters, and ImageReferencedByManifestList.
+separate images, DescribeImages paging and filters, BatchGetImage's failure for an
+archived image, and ImageReferencedByManifestList.
 `install()` adds them; `load_repositories()` puts an inventory's images in place.
 """
 
@@ -138,6 +139,55 @@ def _describe_images(self: ecr_responses.ECRResponse) -> ActionResult:
     return ActionResult(result)
 
 
+_original_batch_get = ecr_models.ECRBackend.batch_get_image
+
+
+def _batch_get_image(
+    self: ecr_models.ECRBackend,
+    repository_name: str,
+    registry_id: str | None = None,
+    image_ids: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    """BatchGetImage, as ECR answers it for archived images: an image that is not ACTIVE
+    cannot be pulled (AWS: "requests to pull the archived image will fail with a 404"),
+    and BatchGetImage is the pull's manifest read, so its manifest comes back as a
+    failure. AWS does not document the failure code; ImageNotFound, what a pull of a
+    missing manifest gets, is assumed (the sweeper does not depend on the code). Every
+    failure names the image asked for (moto names a tag "null" for a missing digest)."""
+    repo = self.repositories.get(repository_name)
+    if repo is None or not image_ids:
+        return _original_batch_get(self, repository_name, registry_id, image_ids)
+    response: dict[str, Any] = {"images": [], "failures": []}
+    for image_id in image_ids:
+        found = [
+            image
+            for image in repo.images
+            if image.image_digest == image_id.get("imageDigest")
+            or image_id.get("imageTag") in image.image_tags
+        ]
+        if not found:
+            response["failures"].append(
+                {
+                    "imageId": image_id,
+                    "failureCode": "ImageNotFound",
+                    "failureReason": "Requested image not found",
+                }
+            )
+        for image in found:
+            if _status(image) == "ACTIVE":
+                response["images"].append(image)
+            else:
+                response["failures"].append(
+                    {
+                        "imageId": image_id,
+                        "failureCode": "ImageNotFound",
+                        "failureReason": f"Requested image is {_status(image)}: it cannot be "
+                        "pulled until it is restored",
+                    }
+                )
+    return response
+
+
 _original_batch_delete = ecr_models.ECRBackend.batch_delete_image
 
 # (repository, digest) in the order ECR deleted them: lets tests check parents go first.
@@ -270,3 +320,4 @@ def install() -> None:
     ecr_responses.ECRResponse.update_image_storage_class = _update_image_storage_class
     ecr_responses.ECRResponse.describe_images = _describe_images
     ecr_models.ECRBackend.batch_delete_image = _batch_delete_image
+    ecr_models.ECRBackend.batch_get_image = _batch_get_image

@@ -357,6 +357,10 @@ class Emulator:
             )
             for r in self.inventory.repositories
         }
+        statuses_before = {
+            r.name: ecr_model.statuses(self.inventory.account_id, self.inventory.region, r.name)
+            for r in self.inventory.repositories
+        }
         topic = sns_backends[self.inventory.account_id][self.inventory.region].topics[
             stack.topic_arn
         ]
@@ -392,10 +396,15 @@ class Emulator:
                 self.inventory.account_id, self.inventory.region, repo
             )
             status = ecr_model.statuses(self.inventory.account_id, self.inventory.region, repo)
+            was = statuses_before[repo]
             repositories[repo] = {
                 "deleted": sorted(digests - set(remaining)),
                 "remaining": sorted(remaining),
                 "archived": sorted(d for d, s in status.items() if s == "ARCHIVED"),
+                # Moved to the archive during this run.
+                "archived_now": sorted(
+                    d for d, s in status.items() if s == "ARCHIVED" and was.get(d) != "ARCHIVED"
+                ),
             }
         notifications = [
             {"subject": subject, "message": message}

@@ -385,9 +385,18 @@ def execution_name(execution: str) -> str:
 
 
 def _result_line(result: RepositoryResult) -> str:
-    count = len(result.planned) if result.dry_run else len(result.deleted)
+    if result.dry_run:
+        count = sum(1 for a in result.planned if not a.archive)
+        archived = len(result.planned) - count
+    else:
+        count, archived = len(result.deleted), len(result.archived_now)
     verb = "would delete" if result.dry_run else "deleted"
     line = f"{result.repository}: {verb} {count} images ({format_size(result.bytes_reclaimed)})"
+    if archived:
+        line += (
+            f", {'would archive' if result.dry_run else 'archived'} {archived} "
+            f"({format_size(result.bytes_archived)})"
+        )
     if result.status != "ok":
         line += f", FAILED: {len(result.failures)} images could not be deleted"
     return line

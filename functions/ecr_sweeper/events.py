@@ -224,9 +224,11 @@ class CapsOutput(BaseModel):
 class DeleteOutput(BaseModel):
     repository: str
     dry_run: bool
-    deleted: int
+    deleted: int  # deleted (or would be, in a dry run)
     bytes_reclaimed: int
     already_gone: int
+    archived: int = 0  # moved to the archive storage class (or would be)
+    bytes_archived: int = 0
 
 
 class SummaryOutput(BaseModel):
@@ -238,6 +240,8 @@ class SummaryOutput(BaseModel):
     images_deleted: int
     bytes_reclaimed: int
     report_key: str
+    images_archived: int = 0
+    bytes_archived: int = 0
     report_markdown_key: str
     bucket: str
     # The success notification, published by the state machine when `notify` is true.

@@ -406,6 +406,8 @@ def plan_json(local: LocalPlan, account: Account, config_path: str) -> dict[str,
                 "rows": [row.model_dump(mode="json") for row in line.rows],
                 "would_delete": line.deleted,
                 "bytes_reclaimed": line.bytes_reclaimed,
+                "would_archive": line.archived_now,
+                "bytes_archived": line.bytes_archived,
                 "images": [
                     decision.model_dump(mode="json", include=IMAGE_FIELDS)
                     for decision in plan.decisions
@@ -424,6 +426,8 @@ def plan_json(local: LocalPlan, account: Account, config_path: str) -> dict[str,
         "images_total": local.report.images_total,
         "images_to_delete": local.report.images_deleted,
         "bytes_reclaimed": local.report.bytes_reclaimed,
+        "images_to_archive": local.report.images_archived,
+        "bytes_archived": local.report.bytes_archived,
         "failed": local.report.failed,
         "repositories": repositories,
     }

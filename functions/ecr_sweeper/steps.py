@@ -475,22 +475,40 @@ def check_caps(run: RunContext, outcomes: Sequence[PlanOutcome], clients: Any) -
     )
 
 
-def kind_rows(plan: RepositoryPlan) -> list[KindRow]:
+def archives(decision: ImageDecision, action: str) -> bool:
+    """Whether a planned deletion is carried out by archiving: under `action: archive`,
+    everything the rule lets go except what is already archived (and has been long
+    enough: archived_expires), which is deleted."""
+    return action == "archive" and decision.reason is not Reason.ARCHIVED_EXPIRED
+
+
+def kind_rows(plan: RepositoryPlan, action: str = "delete") -> list[KindRow]:
+    """The report table's rows: EXPIRED holds what the plan deletes, ARCHIVE what it
+    archives, so that TOTAL = EXPIRED + ARCHIVE + KEEP."""
     rows = []
     for row in plan.rows_by_kind():
         total, expired, keep = row["total"], row["expired"], row["keep"]
+        moved = [d for d in plan.deleted() if d.kind is row["kind"] and archives(d, action)]
+        archive = Count(count=len(moved), bytes=sum(d.size_bytes for d in moved))
         rows.append(
             KindRow(
                 kind=str(row["kind"]),
                 total=Count(count=total[0], bytes=total[1]),
-                expired=Count(count=expired[0], bytes=expired[1]),
+                expired=Count(count=expired[0] - archive.count, bytes=expired[1] - archive.bytes),
+                archive=archive,
                 keep=Count(count=keep[0], bytes=keep[1]),
             )
         )
     return rows
 
 
-def _action(decision: ImageDecision, reason: str | None = None, detail: str | None = None):
+def _action(
+    decision: ImageDecision,
+    reason: str | None = None,
+    detail: str | None = None,
+    *,
+    archive: bool = False,
+):
     return ImageAction(
         digest=decision.digest,
         tags=list(decision.tags),
@@ -499,6 +517,7 @@ def _action(decision: ImageDecision, reason: str | None = None, detail: str | No
         pushed_at=decision.pushed_at,
         reason=reason or decision.reason,
         detail=decision.detail if detail is None else detail,
+        archive=archive,
     )
 
 
@@ -594,11 +613,7 @@ def _remove(
     )
     removal.already_gone.extend(look.gone)
     removal.skipped.extend(_action(d, reason, detail) for d, reason, detail in look.skipped)
-    to_archive = [
-        d.digest
-        for d in look.go
-        if rule.action == "archive" and d.reason is not Reason.ARCHIVED_EXPIRED
-    ]
+    to_archive = [d.digest for d in look.go if archives(d, rule.action)]
     to_delete = [d.digest for d in look.go if d.digest not in set(to_archive)]
     if to_archive:
         sent_to_archive.update(to_archive)
@@ -659,7 +674,7 @@ def delete_repository(
             )
             continue
         candidates.append(decision)
-    planned = [_action(d) for d in candidates]
+    planned = [_action(d, archive=archives(d, rule.action)) for d in candidates]
 
     error: BaseException | None = None
     if not run.dry_run and candidates and not plan.held:
@@ -674,9 +689,10 @@ def delete_repository(
     # An index's size is the largest of its children: counting it would count blobs twice.
     sizes = {a.digest: a.size_bytes for a in planned if a.kind != ImageKind.INDEX}
     if run.dry_run:
-        done = set() if plan.held else {a.digest for a in planned}
+        gone = set() if plan.held else {a.digest for a in planned if not a.archive}
+        moved = set() if plan.held else {a.digest for a in planned if a.archive}
     else:
-        done = set(removal.deleted) | set(removal.archived)
+        gone, moved = set(removal.deleted), set(removal.archived)
     failed = bool(removal.failures) or error is not None
     result = RepositoryResult(
         repository=repository,
@@ -685,7 +701,7 @@ def delete_repository(
         status="failed" if failed else ("held" if plan.held else "ok"),
         held=plan.held,
         action=rule.action,
-        rows=kind_rows(plan),
+        rows=kind_rows(plan, rule.action),
         planned=[] if plan.held else planned,
         deleted=removal.deleted,
         archived_now=removal.archived,
@@ -693,7 +709,8 @@ def delete_repository(
         skipped=removal.skipped,
         failures=removal.failures,
         error="" if error is None else f"{type(error).__name__}: {error}",
-        bytes_reclaimed=sum(sizes.get(d, 0) for d in done),
+        bytes_reclaimed=sum(sizes.get(d, 0) for d in gone),
+        bytes_archived=sum(sizes.get(d, 0) for d in moved),
         kept_reasons=dict(
             Counter(str(d.reason) for d in plan.decisions if d.action is Action.KEEP)
         ),
@@ -711,7 +728,9 @@ def delete_repository(
             raise
         logger.exception("the result of a failed delete could not be written")
     logger.info(
-        f"{'Would delete' if run.dry_run else 'Deleted'} {len(done)} images on {repository}",
+        f"{'Would delete' if run.dry_run else 'Deleted'} {len(gone)} images"
+        + (f" and {'would archive' if run.dry_run else 'archived'} {len(moved)}" if moved else "")
+        + f" on {repository}",
         extra={"repository": repository, "dry_run": run.dry_run, "held": plan.held},
     )
     before = (
@@ -733,8 +752,10 @@ def delete_repository(
     return DeleteOutput(
         repository=repository,
         dry_run=run.dry_run,
-        deleted=len(done),
+        deleted=len(gone),
         bytes_reclaimed=result.bytes_reclaimed,
+        archived=len(moved),
+        bytes_archived=result.bytes_archived,
         already_gone=len(removal.already_gone),
     )
 
@@ -818,6 +839,8 @@ def summarize_run(
             images_total=report.images_total,
             images_deleted=report.images_deleted,
             bytes_reclaimed=report.bytes_reclaimed,
+            images_archived=report.images_archived,
+            bytes_archived=report.bytes_archived,
             report_key=report_key,
             report_markdown_key=markdown_key,
             bucket=run.bucket,

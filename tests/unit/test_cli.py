@@ -230,7 +230,8 @@ def test_plan_decides_every_image_as_the_workflow_does(graph_config: Path) -> No
         assert repo["rule"] == plan.rule == "name_pattern=example-*"
         result = workflow_results[repo["repository"]]
         assert repo["rows"] == result["rows"]
-        assert repo["would_delete"] == len(result["planned"])
+        assert repo["would_delete"] == len([a for a in result["planned"] if not a["archive"]])
+        assert repo["would_archive"] == len([a for a in result["planned"] if a["archive"]])
         assert repo["bytes_reclaimed"] == result["bytes_reclaimed"]
     web = {i["digest"]: i for i in data["repositories"][0]["images"]}
     assert (web[d(11)]["action"], web[d(11)]["reason"]) == ("keep", "in_use_digest")

@@ -30,7 +30,7 @@ def _planned(name: str, reason: Reason = Reason.EXPIRED, **extra) -> ImageDecisi
     return ImageDecision(
         digest=name,
         kind=ImageKind.IMAGE,
-        pushed_at=OLD,
+        pushed_at=extra.pop("pushed_at", OLD),
         action=Action.DELETE,
         reason=reason,
         detail="planned",
@@ -125,4 +125,29 @@ def test_what_goes_with_a_kept_image_stays_with_it():
         "index": "pulled_during_run",
         "sig": "kept_with",
         "child": "kept_with",
+    }
+    details = {d.digest: detail for d, _, detail in look.skipped}
+    assert details["child"] == "goes with index, which stays"
+
+
+def test_a_kept_index_whose_children_are_unknown_keeps_what_was_pushed_before_it():
+    index = _planned(
+        "index",
+        Reason.ARCHIVED_EXPIRED,
+        archived=True,
+        is_index=True,
+        children_unknown=True,
+    )
+    before = _planned("before", pushed_at=OLD - timedelta(days=1))
+    after = _planned("after", pushed_at=OLD + timedelta(days=1))
+    current = {
+        "index": _now("index", status="ACTIVATING"),
+        "before": _now("before", pushed_at=OLD - timedelta(days=1)),
+        "after": _now("after", pushed_at=OLD + timedelta(days=1)),
+    }
+    look = _look([index, before, after], current)
+    assert [d.digest for d in look.go] == ["after"]
+    assert {d.digest: r for d, r, _ in look.skipped} == {
+        "index": "being_restored",
+        "before": "kept_with",
     }

@@ -14,8 +14,13 @@ Whatever the fault, these must hold:
 2. `max_deletions` is never exceeded;
 3. the run ends SUCCEEDED only if every repository finished (all it planned is gone);
 4. when the run wrote its report, the report's deletions per repository are exactly what
-   left ECR; when images left ECR, the run is reported (a report or a failure
-   notification).
+   left ECR, and its archived images exactly what moved to the archive; when images left
+   ECR or were archived, the run is reported (a report or a failure notification).
+
+A second, smaller account sweeps an archive run the same way: one repository whose rule
+has `action: archive` (images archived with UpdateImageStorageClass, and one archived
+long ago deleted by `archived_expires`). There, "deleted" in 1-3 means deleted or
+archived, each checked apart.
 
 The small account runs in `make test`. A larger one (more repositories and images, two
 member regions) runs with `SWEEP_ACCOUNT=large python -m pytest
@@ -40,7 +45,6 @@ from sweeper_emulator.emulator import Emulator
 from sweeper_emulator.inventory import inventory_from_dict
 
 INDEX = "application/vnd.oci.image.index.v1+json"
-SIGNATURE = "application/vnd.dev.cosign.artifact.sig.v1+json"
 MEMBER, MEMBER_REGION = "210987654321", "eu-west-1"
 ROLE = f"arn:aws:iam::{MEMBER}:role/ecr-sweeper-scanner"
 BOTOCORE_ATTEMPTS = 8  # adapters/aws.py RETRY_CONFIG
@@ -49,7 +53,9 @@ BOTOCORE_ATTEMPTS = 8  # adapters/aws.py RETRY_CONFIG
 def _repository(name: str, expired: int, *, graph: bool = True) -> list[dict[str, Any]]:
     """`expired` old unused images, one image the home service runs, one the member
     account runs; with `graph`, also an old multi-arch index with its children, a
-    signature of an old image (an OCI referrer), and a young image."""
+    cosign signature of an old image (a referrer by its `sha256-<hex>.sig` tag: an
+    image to ecrm, so it goes with its subject; an OCI signature would be an artifact,
+    kept), and a young image."""
     images = [image(f"{name}-old{i}", tags=[f"old{i}"]) for i in range(expired)]
     images += [
         image(f"{name}-home", tags=["home"]),
@@ -68,9 +74,8 @@ def _repository(name: str, expired: int, *, graph: bool = True) -> list[dict[str
         image(f"{name}-arm64", age_days=400),
         image(
             f"{name}-sig",
+            tags=[digest(f"{name}-old0").replace("sha256:", "sha256-") + ".sig"],
             age_days=400,
-            artifact_media_type=SIGNATURE,
-            subject=digest(f"{name}-old0"),
         ),
         image(f"{name}-young", tags=["young"], age_days=1),
     ]
@@ -141,6 +146,29 @@ safety: {{max_delete_ratio: 1.0, max_deletions: MAX}}
     return data, config
 
 
+def archive_account() -> tuple[dict[str, Any], str]:
+    """The archive variant, small (its calls are swept three times each): one repository
+    whose rule archives, with two old images to archive, one archived long ago to delete,
+    and a young image to keep. No source to scan: the delete variant sweeps those, and
+    the member account."""
+    images = [
+        image("arc-old0", tags=["old0"]),
+        image("arc-old1", tags=["old1"]),
+        image("arc-cold", status="ARCHIVED", archived_at="2026-01-01T00:00:00Z"),
+        image("arc-new", tags=["new"], age_days=1),
+    ]
+    config = """
+clusters: []
+task_definitions: []
+lambda_functions: []
+sources: {scheduled_tasks: false, batch: false, app_runner: false}
+repositories:
+  - {name: arc, expires: 30d, keep_tag_patterns: [], action: archive, archived_expires: 90d}
+safety: {allow_nothing_in_use: true, max_delete_ratio: 1.0, max_deletions: MAX}
+"""
+    return inventory({"arc": images}), config
+
+
 def _run(
     data: dict[str, Any], config: str, tmp: Path, faults: list[dict[str, Any]], dry: bool = False
 ) -> dict[str, Any]:
@@ -160,25 +188,36 @@ def _gone(result: dict[str, Any]) -> dict[str, set[str]]:
     return {r: set(v["deleted"]) for r, v in result["repositories"].items()}
 
 
-def _reported(report: dict[str, Any]) -> dict[str, int]:
-    """Images the report says left ECR, per repository (rows of every TYPE)."""
-    return {line["repository"]: line["deleted"] for line in report["repositories"]}
+def _archived(result: dict[str, Any]) -> dict[str, set[str]]:
+    """What the run moved to the archive, per repository."""
+    return {r: set(v["archived_now"]) for r, v in result["repositories"].items()}
+
+
+def _reported(report: dict[str, Any], field: str = "deleted") -> dict[str, int]:
+    """Images the report says left ECR (or, with `archived_now`, moved to the archive),
+    per repository (rows of every TYPE)."""
+    return {line["repository"]: line.get(field, 0) for line in report["repositories"]}
 
 
 class Baseline:
     """The fault-free runs: what a dry run plans, and the calls a deleting run makes."""
 
     def __init__(self, size: str, tmp: Path) -> None:
-        data, config = account(size)
+        data, config = archive_account() if size == "archive" else account(size)
         dry = _run(data, config.replace("MAX", "100000"), tmp, [], dry=True)
         assert dry["status"] == "SUCCEEDED", dry
-        self.cap = dry["output"]["images_deleted"]
+        # max_deletions counts every image a plan lets go, archived or deleted.
+        self.cap = dry["output"]["images_deleted"] + dry["output"]["images_archived"]
         assert self.cap > 0
         self.data, self.config = data, config.replace("MAX", str(self.cap))
         clean = _run(self.data, self.config, tmp, [])
         assert clean["status"] == "SUCCEEDED", clean
-        self.planned = _gone(clean)
-        assert sum(len(d) for d in self.planned.values()) == self.cap
+        self.planned, self.planned_archive = _gone(clean), _archived(clean)
+        assert (
+            sum(len(d) for d in self.planned.values())
+            + sum(len(d) for d in self.planned_archive.values())
+            == self.cap
+        )
         # The calls, one per occurrence: (operation, index among that operation's calls).
         self.calls = [
             (operation, index)
@@ -202,27 +241,38 @@ def fault(kind: str, operation: str, index: int) -> dict[str, Any]:
 
 
 def violations(baseline: Baseline, result: dict[str, Any], label: str) -> Iterator[str]:
-    gone = _gone(result)
-    total = sum(len(d) for d in gone.values())
-    for repository, digests in gone.items():
-        extra = digests - baseline.planned.get(repository, set())
-        if extra:
-            yield f"{label}: deleted what the dry run keeps in {repository}: {sorted(extra)}"
+    gone, archived = _gone(result), _archived(result)
+    total = sum(len(d) for d in gone.values()) + sum(len(d) for d in archived.values())
+    for what, outcome, planned in (
+        ("deleted", gone, baseline.planned),
+        ("archived", archived, baseline.planned_archive),
+    ):
+        for repository, digests in outcome.items():
+            extra = digests - planned.get(repository, set())
+            if extra:
+                yield f"{label}: {what} what the dry run keeps in {repository}: {sorted(extra)}"
     if total > baseline.cap:
-        yield f"{label}: {total} deleted, over max_deletions {baseline.cap}"
-    if result["status"] == "SUCCEEDED" and gone != baseline.planned:
+        yield f"{label}: {total} deleted or archived, over max_deletions {baseline.cap}"
+    if result["status"] == "SUCCEEDED" and (gone, archived) != (
+        baseline.planned,
+        baseline.planned_archive,
+    ):
         yield f"{label}: SUCCEEDED but not every repository finished"
     report = result["report"]
     if report is not None:
-        reported = _reported(report)
-        for repository, digests in gone.items():
-            if reported.get(repository, 0) != len(digests):
-                yield (
-                    f"{label}: report says {reported.get(repository, 0)} deleted in "
-                    f"{repository}, {len(digests)} left ECR"
-                )
+        for what, field, outcome in (
+            ("deleted", "deleted", gone),
+            ("archived", "archived_now", archived),
+        ):
+            reported = _reported(report, field)
+            for repository, digests in outcome.items():
+                if reported.get(repository, 0) != len(digests):
+                    yield (
+                        f"{label}: report says {reported.get(repository, 0)} {what} in "
+                        f"{repository}, {len(digests)} {what} in ECR"
+                    )
     elif total and not result["notifications"]:
-        yield f"{label}: {total} images left ECR and nothing reported it"
+        yield f"{label}: {total} images left ECR or were archived and nothing reported it"
 
 
 SIZE = os.environ.get("SWEEP_ACCOUNT", "small")
@@ -233,14 +283,34 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> Baseline:
     return Baseline(SIZE, tmp_path_factory.mktemp("baseline"))
 
 
-@pytest.mark.parametrize("kind", ["permanent", "crash", "throttle"])
-def test_every_single_fault_keeps_the_safety_properties(baseline, kind, tmp_path):
-    assert len(baseline.calls) > 20, baseline.calls  # the run under test makes many calls
+@pytest.fixture(scope="module")
+def archive_baseline(tmp_path_factory: pytest.TempPathFactory) -> Baseline:
+    return Baseline("archive", tmp_path_factory.mktemp("archive-baseline"))
+
+
+def _sweep(baseline: Baseline, kind: str, tmp_path: Path) -> list[str]:
     found: list[str] = []
     for operation, index in baseline.calls:
         label = f"{kind} on {operation} #{index + 1}"
         result = _run(baseline.data, baseline.config, tmp_path, [fault(kind, operation, index)])
         found.extend(violations(baseline, result, label))
+    return found
+
+
+@pytest.mark.parametrize("kind", ["permanent", "crash", "throttle"])
+def test_every_single_fault_keeps_the_safety_properties(baseline, kind, tmp_path):
+    assert len(baseline.calls) > 20, baseline.calls  # the run under test makes many calls
+    found = _sweep(baseline, kind, tmp_path)
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("kind", ["permanent", "crash", "throttle"])
+def test_every_single_fault_of_an_archive_run_keeps_the_safety_properties(
+    archive_baseline, kind, tmp_path
+):
+    operations = {operation for operation, _ in archive_baseline.calls}
+    assert {"ecr:UpdateImageStorageClass", "ecr:BatchDeleteImage"} <= operations
+    found = _sweep(archive_baseline, kind, tmp_path)
     assert not found, "\n".join(found)
 
 
@@ -276,3 +346,9 @@ def test_the_sweep_account_covers_what_the_issue_names(baseline):
     assert digest("web-index") in planned and digest("web-amd64") in planned  # the index
     assert digest("web-sig") in planned  # the referrer goes with its subject
     assert digest("web-home") not in planned and digest("web-member") not in planned
+
+
+def test_the_archive_account_archives_and_deletes(archive_baseline):
+    assert archive_baseline.planned_archive == {"arc": {digest("arc-old0"), digest("arc-old1")}}
+    assert archive_baseline.planned == {"arc": {digest("arc-cold")}}
+    assert len(archive_baseline.calls) < 50, archive_baseline.calls  # swept three times

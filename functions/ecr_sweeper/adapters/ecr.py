@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,17 +49,23 @@ def describe_all_images(ecr: Any, repository: str) -> list[ImageRecord]:
             details.extend(page.get("imageDetails", []))
     except ClientError as error:
         raise classify(error, f"ecr:DescribeImages {repository}") from error
-    index_digests = [
-        d["imageDigest"]
+    # Every index, whatever its status: an archived index still lists its children, and
+    # ECR refuses to delete a child an index lists.
+    indexes = {
+        d["imageDigest"]: d.get("imageStatus", "ACTIVE")
         for d in details
         if d.get("imageManifestMediaType") in INDEX_MEDIA_TYPES
-        and d.get("imageStatus", "ACTIVE") == "ACTIVE"
+    }
+    children, unknown = index_children(ecr, repository, indexes) if indexes else ({}, {})
+    return [
+        _record(d, children.get(d["imageDigest"], ()), unknown.get(d["imageDigest"], ""))
+        for d in details
     ]
-    children = index_children(ecr, repository, index_digests) if index_digests else {}
-    return [_record(d, children.get(d["imageDigest"], ())) for d in details]
 
 
-def _record(detail: dict[str, Any], manifests: Iterable[str]) -> ImageRecord:
+def _record(
+    detail: dict[str, Any], manifests: Iterable[str], children_unknown: str = ""
+) -> ImageRecord:
     return ImageRecord(
         digest=detail["imageDigest"],
         tags=tuple(detail.get("imageTags", ())),
@@ -69,16 +75,28 @@ def _record(detail: dict[str, Any], manifests: Iterable[str]) -> ImageRecord:
         media_type=detail.get("imageManifestMediaType"),
         artifact_media_type=detail.get("artifactMediaType"),
         manifests=tuple(manifests),
+        children_unknown=children_unknown,
         subject=detail.get("subjectManifestDigest"),
         status=detail.get("imageStatus", "ACTIVE"),
         archived_at=detail.get("lastArchivedAt"),
     )
 
 
-def index_children(ecr: Any, repository: str, digests: Sequence[str]) -> dict[str, tuple[str, ...]]:
-    """Children of each image index, read from the index manifests (BatchGetImage)."""
+def index_children(
+    ecr: Any, repository: str, indexes: Mapping[str, str]
+) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """Children of each image index (digest -> imageStatus), read from the index
+    manifests (BatchGetImage): (children by index, why the children of an index are
+    unknown).
+
+    Archived images cannot be pulled, and BatchGetImage is the pull's manifest read: for
+    an index that is not ACTIVE, ECR may answer a failure instead of the manifest. Its
+    children are then unknown, and the planner keeps whatever could be one of them. An
+    ACTIVE index whose manifest cannot be read fails the repository.
+    """
     children: dict[str, tuple[str, ...]] = {}
-    for batch in chunks(digests, GET_BATCH_SIZE):
+    unknown: dict[str, str] = {}
+    for batch in chunks(list(indexes), GET_BATCH_SIZE):
         try:
             response = ecr.batch_get_image(
                 repositoryName=repository,
@@ -95,23 +113,32 @@ def index_children(ecr: Any, repository: str, digests: Sequence[str]) -> dict[st
             children[image["imageId"]["imageDigest"]] = tuple(
                 m["digest"] for m in manifest.get("manifests", []) if "digest" in m
             )
-        unreadable = [f for f in response.get("failures", [])]
-        if unreadable:
+        failures = {
+            f.get("imageId", {}).get("imageDigest"): f for f in response.get("failures", [])
+        }
+        for digest in batch:
+            if digest in children:
+                continue
+            failure = failures.get(digest) or {
+                "failureCode": "Missing",
+                "failureReason": "BatchGetImage returned neither the manifest nor a failure",
+            }
+            code = failure.get("failureCode", "Unknown")
+            reason = failure.get("failureReason", "")
+            if indexes[digest] != "ACTIVE":
+                unknown[digest] = (
+                    f"status {indexes[digest]}: ECR gives no manifest ({code}: {reason})"
+                )
+                continue
             # Without the children we cannot protect them: refuse to guess.
-            first = unreadable[0]
             raise classify(
                 ClientError(
-                    {
-                        "Error": {
-                            "Code": first.get("failureCode", "Unknown"),
-                            "Message": first.get("failureReason", ""),
-                        }
-                    },
+                    {"Error": {"Code": code, "Message": reason}},
                     "BatchGetImage",
                 ),
-                f"ecr:BatchGetImage {repository} {first.get('imageId', {}).get('imageDigest')}",
+                f"ecr:BatchGetImage {repository} {digest}",
             )
-    return children
+    return children, unknown
 
 
 PROTECT_TAG_KEY = "ecr-sweeper:protect"

@@ -53,6 +53,9 @@ class ImageRecord(BaseModel):
     artifact_media_type: str | None = None
     # Digests of the children, for an image index / manifest list.
     manifests: tuple[str, ...] = ()
+    # Why the children of this index are unknown (ECR gives no manifest for an archived
+    # image), or "": the planner then keeps whatever could be one of them.
+    children_unknown: str = ""
     # Subject digest, for an OCI referrer (signature, SBOM, attestation, SOCI index).
     subject: str | None = None
     status: str = "ACTIVE"

@@ -14,7 +14,9 @@ The decision follows ecrm (images sorted newest push first):
 and adds the image graph on top of it, only ever keeping more:
 
 * a kept image index keeps all its children; an in-use child keeps every index
-  containing it (and, through it, its siblings);
+  containing it (and, through it, its siblings). A kept index whose children are
+  unknown (ECR gives no manifest for an archived index) keeps every image that could
+  be one of them: every image pushed at or before it;
 * a referrer (``subject`` set, or tagged only with cosign-style
   ``sha256-<hex>[.sig|.att|.sbom]`` tags) whose subject is an image of this
   repository is kept with its subject. When the subject goes, the referrer is
@@ -95,6 +97,7 @@ class Reason(StrEnum):
     NOT_EXPIRED = "not_expired"
     KEEP_COUNT = "keep_count"
     CHILD_OF_KEPT_INDEX = "child_of_kept_index"
+    POSSIBLE_CHILD_OF_KEPT_INDEX = "possible_child_of_kept_index"
     INDEX_OF_IN_USE_CHILD = "index_of_in_use_child"
     SUBJECT_OF_KEPT_REFERRER = "subject_of_kept_referrer"
     PROTECTED_REPOSITORY = "protected_repository"
@@ -137,6 +140,8 @@ class ImageDecision(BaseModel):
     subject: str | None = None
     manifests: tuple[str, ...] = ()
     is_index: bool = False
+    # An index whose manifest ECR does not give (archived): its children are unknown.
+    children_unknown: bool = False
     archived: bool = False  # imageStatus is not ACTIVE
 
     @property
@@ -161,16 +166,25 @@ class RepositoryPlan(BaseModel):
     safety_corrections: list[str] = Field(default_factory=list)
     # Why the deleter must leave this repository untouched (e.g. a safety cap), or "".
     held: str = ""
+    # How many images the rule could delete at all (see could_delete), or None (a plan
+    # written before it was counted: every image).
+    could_delete: int | None = None
 
     def hold_if_ratio_exceeded(self, max_ratio: float, min_images: int) -> RepositoryPlan:
-        """The plan, held when it would delete more than `max_ratio` of the repository's
-        images (checked only from `min_images` images up): a sign that some use went unseen."""
-        total, planned = len(self.decisions), len(self.deleted())
-        if total >= min_images and total and planned / total > max_ratio:
+        """The plan, held when it would delete more than `max_ratio` of the images the rule
+        could delete (checked only when there are at least `min_images` of them): a sign
+        that some use went unseen. Images that can never go (archived without
+        archived_expires, artifacts without include_artifacts) do not count, so they
+        cannot dilute the ratio."""
+        total = len(self.decisions)
+        population = total if self.could_delete is None else self.could_delete
+        planned = len(self.deleted())
+        if population >= min_images and population and planned / population > max_ratio:
             return self.model_copy(
                 update={
-                    "held": f"max_delete_ratio: the plan deletes {planned} of {total} images "
-                    f"({planned / total:.0%} > {max_ratio:.0%}); nothing deleted"
+                    "held": f"max_delete_ratio: the plan deletes {planned} of the {population} "
+                    f"images the rule could delete ({total} in all; "
+                    f"{planned / population:.0%} > {max_ratio:.0%}); nothing deleted"
                 }
             )
         return self
@@ -332,9 +346,23 @@ def _class_of(record: ImageRecord) -> str:
 _SLOT_SUFFIX = {"image": "", "index": " (image indexes)", "artifact": " (artifacts)"}
 
 
+def could_delete(record: ImageRecord, rule: KeepRule) -> bool:
+    """Whether the rule could ever delete the image, whatever its age and use: an ACTIVE
+    image (an artifact only with include_artifacts), an ARCHIVED one only with
+    archived_expires (and an archive time). The population of max_delete_ratio."""
+    if record.status == ACTIVE:
+        return _class_of(record) != "artifact" or bool(getattr(rule, "include_artifacts", False))
+    return (
+        record.status == "ARCHIVED"
+        and record.archived_at is not None
+        and getattr(rule, "archived_expires_after", None) is not None
+    )
+
+
 def _merge_duplicates(images: Sequence[ImageRecord]) -> dict[str, ImageRecord]:
     """One record per digest. Duplicates merge to the safer side, independently
-    of input order: union of tags and children, latest push, any non-ACTIVE status."""
+    of input order: union of tags and children, latest push, any non-ACTIVE status,
+    children unknown if any copy says so."""
     by_digest: dict[str, list[ImageRecord]] = {}
     for image in images:
         by_digest.setdefault(image.digest, []).append(image)
@@ -353,6 +381,9 @@ def _merge_duplicates(images: Sequence[ImageRecord]) -> dict[str, ImageRecord]:
                 "tags": tuple(dict.fromkeys(t for r in ordered for t in r.tags)),
                 "manifests": tuple(dict.fromkeys(m for r in ordered for m in r.manifests)),
                 "subject": next((r.subject for r in ordered if r.subject), None),
+                "children_unknown": next(
+                    (r.children_unknown for r in ordered if r.children_unknown), ""
+                ),
                 "status": statuses[0] if statuses else ACTIVE,
             }
         )
@@ -383,6 +414,20 @@ class _Graph:
             self.children[digest] = [
                 c for c in dict.fromkeys(record.manifests) if c in records and c != digest
             ]
+        # An index whose children are unknown could list any image that was in the
+        # repository when it was pushed: ECR refuses an index whose children it does not
+        # hold, and refuses to delete a child an index lists. Kept, it keeps them all.
+        # (Only downwards: an image in use does not keep an index it may belong to.)
+        self.possible_children: dict[str, list[str]] = {
+            digest: [
+                other
+                for other in self.order
+                if other != digest
+                and _utc(records[other].pushed_at) <= _utc(records[digest].pushed_at)
+            ]
+            for digest in self.order
+            if records[digest].children_unknown
+        }
         for digest in self.order:
             for child in self.children[digest]:
                 self.parents[child].append(digest)
@@ -402,6 +447,13 @@ class _Graph:
         """The subject a decision records: a referrer's, or the subjectManifestDigest
         ECR reports even when that image is not in this repository."""
         return self.subject[digest] or self.records[digest].subject
+
+
+def _possible_child(index: str, why: str) -> str:
+    return (
+        f"may be a child of kept index {index}, pushed no later than it, whose children "
+        f"are unknown ({why})"
+    )
 
 
 def _in_use(digest: str, tags: Iterable[str], usage: RepositoryUsage) -> tuple[Reason, str] | None:
@@ -509,6 +561,13 @@ def _decide(
             for child in graph.children[digest]:
                 if child not in kept:
                     kept[child] = (Reason.CHILD_OF_KEPT_INDEX, f"child of kept index {digest}")
+                    queue.append(child)
+            for child in graph.possible_children.get(digest, ()):
+                if child not in kept:
+                    kept[child] = (
+                        Reason.POSSIBLE_CHILD_OF_KEPT_INDEX,
+                        _possible_child(digest, records[digest].children_unknown),
+                    )
                     queue.append(child)
             for referrer in graph.referrers[digest]:
                 if referrer not in kept:
@@ -695,9 +754,10 @@ def enforce_safety(
 ) -> tuple[list[ImageDecision], list[str]]:
     """Turn back into KEEP any DELETE that would remove an image in use (by digest or
     tag, or as the subject of a referrer), with a tag matching keep_tag_patterns, of
-    a repository an unreadable in-use reference names, a child of a kept index, a
-    referrer of a kept subject, or the subject of a referrer kept other than on its
-    own (age, artifact); repeat until nothing changes.
+    a repository an unreadable in-use reference names, a child (or, for a kept index
+    whose children are unknown, a possible child) of a kept index, a referrer of a
+    kept subject, or the subject of a referrer kept other than on its own (age,
+    artifact); repeat until nothing changes.
 
     Returns the corrected decisions (same order) and one line per correction.
     :func:`plan_repository` runs it last; on a correct plan it changes nothing.
@@ -735,8 +795,24 @@ def enforce_safety(
             )
             if found is None:
                 kept_parent = next((p for p in parents.get(decision.digest, ()) if p in kept), None)
+                possible_parent = next(
+                    (
+                        d.digest
+                        for d in result
+                        if d.children_unknown
+                        and d.digest in kept
+                        and d.digest != decision.digest
+                        and _utc(decision.pushed_at) <= _utc(d.pushed_at)
+                    ),
+                    None,
+                )
                 if kept_parent is not None:
                     found = (Reason.CHILD_OF_KEPT_INDEX, f"child of kept index {kept_parent}")
+                elif possible_parent is not None:
+                    found = (
+                        Reason.POSSIBLE_CHILD_OF_KEPT_INDEX,
+                        _possible_child(possible_parent, "no manifest"),
+                    )
                 elif decision.subject in kept:
                     found = (Reason.REFERRER_OF_KEPT, f"referrer of kept {decision.subject}")
                 else:
@@ -803,6 +879,7 @@ def plan_repository(
                 subject=graph.decision_subject(digest),
                 manifests=record.manifests,
                 is_index=record.is_index,
+                children_unknown=bool(record.children_unknown),
                 archived=record.status != ACTIVE,
             )
         )
@@ -814,4 +891,5 @@ def plan_repository(
         cutoff=cutoff,
         decisions=decisions,
         safety_corrections=corrections,
+        could_delete=sum(1 for record in records.values() if could_delete(record, rule)),
     )

@@ -15,7 +15,8 @@ ECR says now:
   rule's ``archived_expires`` allows.
 
 An image kept here keeps the referrers and the children the plan deletes with it
-(a signature is never deleted while its image stays; a kept index keeps its children).
+(a signature is never deleted while its image stays; a kept index keeps its children,
+and an index whose children are unknown keeps every image pushed no later than it).
 """
 
 from __future__ import annotations
@@ -115,10 +116,22 @@ def recheck(
     while changed:
         changed = False
         holding = {d.digest: d for d in candidates if d.digest in kept}
-        children = {child: parent for parent in holding.values() for child in parent.manifests}
+        children = {
+            child: digest for digest, parent in holding.items() for child in parent.manifests
+        }
+        # An index whose children are unknown holds every image pushed no later than it.
+        unknown = [d for d in holding.values() if d.children_unknown]
         for decision in list(go):
             holder = (
                 decision.subject if decision.subject in holding else children.get(decision.digest)
+            ) or next(
+                (
+                    index.digest
+                    for index in unknown
+                    if index.digest != decision.digest
+                    and _utc(decision.pushed_at) <= _utc(index.pushed_at)
+                ),
+                None,
             )
             if holder is not None:
                 go.remove(decision)

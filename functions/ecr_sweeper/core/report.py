@@ -18,12 +18,15 @@ class Count(BaseModel):
 
 
 class KindRow(BaseModel):
-    """One row of ecrm's table: a repository and an image TYPE."""
+    """One row of ecrm's table: a repository and an image TYPE. TOTAL is EXPIRED (to
+    delete) plus ARCHIVE (to move to the archive, for a rule with `action: archive`)
+    plus KEEP."""
 
     kind: str
     total: Count
     expired: Count
     keep: Count
+    archive: Count = Field(default_factory=Count)
 
 
 class ImageAction(BaseModel):
@@ -36,6 +39,7 @@ class ImageAction(BaseModel):
     pushed_at: datetime | None = None
     reason: str
     detail: str = ""
+    archive: bool = False  # moved to the archive storage class, not deleted
 
 
 class RepositoryResult(BaseModel):
@@ -56,7 +60,8 @@ class RepositoryResult(BaseModel):
     failures: list[dict[str, str]] = Field(default_factory=list)
     # Why the deleter stopped part-way ("AwsRequestError: ..."), or "".
     error: str = ""
-    bytes_reclaimed: int = 0
+    bytes_reclaimed: int = 0  # deleted images only (indexes not counted twice)
+    bytes_archived: int = 0  # moved to the archive storage class: still billed, for less
     # Why the rest were kept: reason code -> number of images (details in the plan file).
     kept_reasons: dict[str, int] = Field(default_factory=dict)
     # ARCHIVED images of the repository (also counted in `rows`), reported on their own.
@@ -68,9 +73,11 @@ class RepositoryLine(BaseModel):
     repository: str
     status: str
     rows: list[KindRow] = Field(default_factory=list)
-    deleted: int = 0  # what left ECR (deleted or archived), or would in a dry run
+    deleted: int = 0  # what left ECR, or would in a dry run
     bytes_reclaimed: int = 0
-    archived: Count = Field(default_factory=Count)
+    archived_now: int = 0  # moved to the archive by this run, or would be in a dry run
+    bytes_archived: int = 0
+    archived: Count = Field(default_factory=Count)  # in the archive storage class (the plan)
     error: str = ""  # why the repository failed, or ""
     # Sent to ECR by a deleter that stopped before writing its result, not confirmed.
     unconfirmed: int = 0
@@ -86,6 +93,8 @@ class Report(BaseModel):
     images_deleted: int
     bytes_reclaimed: int
     in_use_images: int
+    images_archived: int = 0
+    bytes_archived: int = 0
     # Per source of "in use": what it found and how long it took (from the scan), or
     # "status": "not available here" where botocore lists no such service.
     sources: dict[str, dict[str, float | str]] = Field(default_factory=dict)
@@ -129,28 +138,35 @@ def build_report(
         if result is None:
             failed.append(name)
             journal = progress.get(name, {})
-            confirmed = set(journal.get("deleted", [])) | set(journal.get("archived", []))
+            gone, moved = set(journal.get("deleted", [])), set(journal.get("archived", []))
             sent = set(journal.get("sent", [])) | set(journal.get("sent_to_archive", []))
             lines.append(
                 RepositoryLine(
                     repository=name,
                     status="failed",
-                    deleted=0 if dry_run else len(confirmed),
+                    deleted=0 if dry_run else len(gone),
+                    archived_now=0 if dry_run else len(moved),
                     error=failures.get(name, "the repository did not finish"),
-                    unconfirmed=len(sent - confirmed),
+                    unconfirmed=len(sent - gone - moved),
                 )
             )
             continue
         if result.status == "failed":  # "held" is a safety cap doing its job, not a failure
             failed.append(name)
-        count = len(result.planned) if dry_run else len(result.deleted)
+        if dry_run:
+            deleted = sum(1 for a in result.planned if not a.archive)
+            archived_now = len(result.planned) - deleted
+        else:
+            deleted, archived_now = len(result.deleted), len(result.archived_now)
         lines.append(
             RepositoryLine(
                 repository=name,
                 status=result.status,
                 rows=result.rows,
-                deleted=count,
+                deleted=deleted,
                 bytes_reclaimed=result.bytes_reclaimed,
+                archived_now=archived_now,
+                bytes_archived=result.bytes_archived,
                 archived=result.archived,
                 error=(_first_failure(result) or failures.get(name, ""))
                 if result.status == "failed"
@@ -169,13 +185,29 @@ def build_report(
         images_deleted=sum(line.deleted for line in lines),
         bytes_reclaimed=sum(line.bytes_reclaimed for line in lines),
         in_use_images=in_use_images,
+        images_archived=sum(line.archived_now for line in lines),
+        bytes_archived=sum(line.bytes_archived for line in lines),
     )
 
 
 TABLE_HEADERS = ("REPOSITORY", "TYPE", "TOTAL", "EXPIRED", "KEEP")
+# With a rule that archives: EXPIRED is what goes (deleted), ARCHIVE what is archived.
+ARCHIVE_TABLE_HEADERS = ("REPOSITORY", "TYPE", "TOTAL", "EXPIRED", "ARCHIVE", "KEEP")
 
 
-def table_rows(report: Report) -> list[tuple[str, str, str, str, str]]:
+def _archives(report: Report) -> bool:
+    return any(row.archive.count for line in report.repositories for row in line.rows)
+
+
+def table_headers(report: Report) -> tuple[str, ...]:
+    """ecrm's columns, and ARCHIVE when the plans archive anything."""
+    return ARCHIVE_TABLE_HEADERS if _archives(report) else TABLE_HEADERS
+
+
+def table_rows(report: Report, archive: bool | None = None) -> list[tuple[str, ...]]:
+    """One row per repository and TYPE; with the ARCHIVE cell when `archive` (default:
+    when the report archives anything)."""
+    archive = _archives(report) if archive is None else archive
     rows = []
     for line in report.repositories:
         for row in line.rows:
@@ -185,6 +217,7 @@ def table_rows(report: Report) -> list[tuple[str, str, str, str, str]]:
                     row.kind,
                     format_cell(row.total.count, row.total.bytes),
                     format_cell(row.expired.count, row.expired.bytes, negative=True),
+                    *([format_cell(row.archive.count, row.archive.bytes)] if archive else []),
                     format_cell(row.keep.count, row.keep.bytes),
                 )
             )
@@ -192,11 +225,12 @@ def table_rows(report: Report) -> list[tuple[str, str, str, str, str]]:
 
 
 def render_table(report: Report, tablefmt: str = "presto") -> str:
-    """ecrm's table: REPOSITORY | TYPE | TOTAL | EXPIRED | KEEP, cells `N (size)`."""
+    """ecrm's table: REPOSITORY | TYPE | TOTAL | EXPIRED | KEEP, cells `N (size)`; with
+    an ARCHIVE column (between EXPIRED and KEEP) when the plans archive anything."""
     rows = table_rows(report)
     if not rows:
         return _no_rows(report)
-    return tabulate(rows, headers=TABLE_HEADERS, tablefmt=tablefmt, disable_numparse=True)
+    return tabulate(rows, headers=table_headers(report), tablefmt=tablefmt, disable_numparse=True)
 
 
 def _no_rows(report: Report) -> str:
@@ -214,11 +248,22 @@ def first_names(names: list[str], limit: int, what: str = "") -> str:
     return shown + (f", and {more} more{' ' + what if what else ''}" if more > 0 else "")
 
 
+def _archive_verb(report: Report) -> str:
+    return "would archive" if report.dry_run else "archived"
+
+
 def render_summary_line(report: Report) -> str:
     verb = "would delete" if report.dry_run else "deleted"
+    archived = (
+        f", and {_archive_verb(report)} {report.images_archived} images "
+        f"({format_size(report.bytes_archived)})"
+        if report.images_archived
+        else ""
+    )
     return (
         f"{'DRY RUN: ' if report.dry_run else ''}{verb} {report.images_deleted} images, "
-        f"{format_size(report.bytes_reclaimed)}, in {len(report.repositories)} repositories"
+        f"{format_size(report.bytes_reclaimed)}{archived}, "
+        f"in {len(report.repositories)} repositories"
         + (
             f"; {len(report.failed)} repositories FAILED: "
             + first_names(report.failed, FAILURE_ROWS)
@@ -258,9 +303,11 @@ def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str
         result = results.get(line.repository)
         if result is None:
             parts += [f"## {line.repository}", "", f"FAILED: {line.error}", ""]
-            if line.deleted or line.unconfirmed:
+            if line.deleted or line.archived_now or line.unconfirmed:
                 parts += [
-                    f"Deleted before the failure: {line.deleted} images (confirmed by ECR)"
+                    f"Deleted before the failure: {line.deleted} images"
+                    + (f", archived {line.archived_now}" if line.archived_now else "")
+                    + " (confirmed by ECR)"
                     + (
                         f"; {line.unconfirmed} more were sent to ECR without an answer"
                         if line.unconfirmed
@@ -270,13 +317,18 @@ def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str
                     "",
                 ]
             continue
-        # In a deleting run, list what ECR confirmed deleted; failures are listed below.
-        done = set(result.deleted) | set(result.archived_now)
-        actions = (
-            result.planned if report.dry_run else [a for a in result.planned if a.digest in done]
-        )
+        # In a deleting run, list what ECR confirmed deleted or archived; failures are
+        # listed below.
+        if report.dry_run:
+            removed = [a for a in result.planned if not a.archive]
+            moved = [a for a in result.planned if a.archive]
+        else:
+            gone, archived_now = set(result.deleted), set(result.archived_now)
+            removed = [a for a in result.planned if a.digest in gone]
+            moved = [a for a in result.planned if a.digest in archived_now]
         if not (
-            actions
+            removed
+            or moved
             or result.skipped
             or result.failures
             or result.archived.count
@@ -285,18 +337,13 @@ def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str
             or line.error
         ):
             continue
-        verb = "Would delete" if report.dry_run else "Deleted"
-        if result.action == "archive":
-            verb = (
-                "Would archive (or delete, once archived long enough)"
-                if report.dry_run
-                else ("Archived or deleted")
-            )
         parts += [f"## {line.repository}", "", f"Rule: `{result.rule}`", ""]
         if line.error:
             parts += [
                 f"FAILED: {line.error}. Deleted before the failure: {len(result.deleted)} "
-                f"images (`results/{line.repository}.json`).",
+                + "images"
+                + (f", archived {len(result.archived_now)}" if result.archived_now else "")
+                + f" (`results/{line.repository}.json`).",
                 "",
             ]
         if result.kept_reasons:
@@ -304,12 +351,18 @@ def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str
             parts += [f"Kept: {reasons} (every image's reason: `{result.plan_key}`)", ""]
         if result.archived.count:
             parts += [
-                f"Archived: {result.archived.count} images ({format_size(result.archived.bytes)})."
+                f"In the archive storage class when planned: {result.archived.count} images "
+                f"({format_size(result.archived.bytes)})."
                 " Archive storage bills a 90-day minimum: deleting an image archived for less"
                 " than 90 days does not lower this bill.",
                 "",
             ]
-        if actions:
+        for verb, actions in (
+            ("Would delete" if report.dry_run else "Deleted", removed),
+            ("Would archive" if report.dry_run else "Archived", moved),
+        ):
+            if not actions:
+                continue
             parts += [f"{verb}:", ""]
             parts += [
                 f"- `{a.digest}` {', '.join(a.tags) or '(untagged)'} {a.kind}, "
@@ -317,12 +370,11 @@ def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str
                 for a in actions
             ]
             parts.append("")
-        if result.archived_now:
+        if moved:
             parts += [
-                f"Moved to the archive by this run: {len(result.archived_now)} images. "
-                "To restore one: `aws ecr update-image-storage-class --repository-name "
-                f"{line.repository} --image-id imageDigest=DIGEST --target-storage-class "
-                "STANDARD` (or push it again).",
+                "To restore an archived image: `aws ecr update-image-storage-class "
+                f"--repository-name {line.repository} --image-id imageDigest=DIGEST "
+                "--target-storage-class STANDARD` (or push it again).",
                 "",
             ]
         if result.held:
@@ -398,37 +450,47 @@ def render_notification(report: Report, links: Links) -> tuple[str, str]:
     """
     mode = "DRY RUN" if report.dry_run else "DELETED"
     verb = "would delete" if report.dry_run else "deleted"
+    archived = (
+        f", {_archive_verb(report)} {report.images_archived} ({format_size(report.bytes_archived)})"
+        if report.images_archived
+        else ""
+    )
     subject = (
         f"ecr-sweeper {mode}: {verb} {report.images_deleted} images "
-        f"({format_size(report.bytes_reclaimed)}) in {len(report.repositories)} repositories"
+        f"({format_size(report.bytes_reclaimed)}){archived} "
+        f"in {len(report.repositories)} repositories"
     )[:100]  # SNS subjects are at most 100 characters
     shown = report.repositories[:NOTIFICATION_ROWS]
     rest = report.repositories[NOTIFICATION_ROWS:]
-    rows = table_rows(report.model_copy(update={"repositories": shown}))
+    # The same columns for the rows shown and for the sum of the rest.
+    headers = table_headers(report)
+    rows = table_rows(
+        report.model_copy(update={"repositories": shown}), archive=headers != TABLE_HEADERS
+    )
     table = (
-        tabulate(rows, headers=TABLE_HEADERS, tablefmt="presto", disable_numparse=True)
+        tabulate(rows, headers=headers, tablefmt="presto", disable_numparse=True)
         if rows
         else _no_rows(report)
     )
     if rest:
         # A sentence, not a table row: its large sums would widen every column, and the
         # message (a state's payload) would grow with the number of repositories.
-        cells = [
-            [getattr(r, column) for line in rest for r in line.rows]
-            for column in ("total", "expired", "keep")
-        ]
-        total, expired, keep = (
-            Count(count=sum(c.count for c in col), bytes=sum(c.bytes for c in col)) for col in cells
+        columns = [c.lower() for c in headers[2:]]
+        sums = {
+            column: Count(
+                count=sum(getattr(r, column).count for line in rest for r in line.rows),
+                bytes=sum(getattr(r, column).bytes for line in rest for r in line.rows),
+            )
+            for column in columns
+        }
+        table += f"\n... and {len(rest)} more repositories: " + ", ".join(
+            f"{column.upper()} {format_cell(c.count, c.bytes, negative=column == 'expired')}"
+            for column, c in sums.items()
         )
-        table += (
-            f"\n... and {len(rest)} more repositories: TOTAL "
-            f"{format_cell(total.count, total.bytes)}, EXPIRED "
-            f"{format_cell(expired.count, expired.bytes, negative=True)}, KEEP "
-            f"{format_cell(keep.count, keep.bytes)}"
-        )
+    done = "images deleted and archived" if report.images_archived else "images deleted"
     lines = [
         f"ecr-sweeper run {report.execution_name}: "
-        + ("dry run, nothing was deleted" if report.dry_run else "images deleted"),
+        + ("dry run, nothing was deleted" if report.dry_run else done),
         "",
         render_summary_line(report),
         f"Images in use found by the scan: {report.in_use_images}",
@@ -465,11 +527,16 @@ def render_failure(report: Report) -> str:
     )
     more = len(failed) - FAILURE_ROWS
     gone = sorted(
-        (line for line in report.repositories if line.deleted or line.unconfirmed),
-        key=lambda line: (-line.deleted, line.repository),
+        (
+            line
+            for line in report.repositories
+            if line.deleted or line.archived_now or line.unconfirmed
+        ),
+        key=lambda line: (-line.deleted, -line.archived_now, line.repository),
     )
     per_repository = ", ".join(
         f"{line.repository}: {line.deleted}"
+        + (f" ({line.archived_now} archived)" if line.archived_now else "")
         + (f" (+{line.unconfirmed} unconfirmed)" if line.unconfirmed else "")
         for line in gone[:FAILURE_ROWS]
     )
@@ -480,5 +547,11 @@ def render_failure(report: Report) -> str:
         + (f"; and {more} more" if more > 0 else "")
         + f"; {verb} {report.images_deleted} images in all"
         + f" ({format_size(report.bytes_reclaimed)})"
+        + (
+            f", {_archive_verb(report)} {report.images_archived}"
+            f" ({format_size(report.bytes_archived)})"
+            if report.images_archived
+            else ""
+        )
         + (f": {per_repository}" if per_repository else "")
     )

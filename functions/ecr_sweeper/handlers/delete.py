@@ -24,7 +24,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     )
     if item.run.dry_run:
         metrics.add_metric(name="ImagesPlanned", unit="Count", value=output.deleted)
+        metrics.add_metric(name="ImagesPlannedForArchive", unit="Count", value=output.archived)
     else:
         metrics.add_metric(name="ImagesDeleted", unit="Count", value=output.deleted)
         metrics.add_metric(name="BytesReclaimed", unit="Bytes", value=output.bytes_reclaimed)
+        metrics.add_metric(name="ImagesArchived", unit="Count", value=output.archived)
+        metrics.add_metric(name="BytesArchived", unit="Bytes", value=output.bytes_archived)
     return output.model_dump(mode="json")
