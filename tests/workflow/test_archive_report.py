@@ -12,6 +12,7 @@ from conftest import digest, image, inventory
 ROOT = Path(__file__).resolve().parents[2]
 MB = 1_000_000
 CONFIG = (
+    "safety: {allow_nothing_in_use: true}\n"  # the account runs nothing
     "repositories: [{name: app, expires: 30d, keep_tag_patterns: [], action: archive,"
     " archived_expires: 90d}]\n"
 )

@@ -42,7 +42,8 @@ def test_a_kept_archived_index_keeps_every_image_that_could_be_its_child(
     run_workflow, keep, protect, archived_expires
 ):
     config = (
-        protect
+        "safety: {allow_nothing_in_use: true}\n"  # the account runs nothing
+        + protect
         + "repositories: ["
         + RULE.replace("KEEP", keep).replace(" ARCHIVED", archived_expires)
         + "]\n"
@@ -61,6 +62,7 @@ def test_a_kept_archived_index_keeps_every_image_that_could_be_its_child(
 
 def test_an_archived_index_that_goes_takes_its_expired_children_parents_first(run_workflow):
     config = (
+        "safety: {allow_nothing_in_use: true}\n"  # the account runs nothing
         "repositories: [{name: app, expires: 30d, keep_tag_patterns: [], archived_expires: 90d}]\n"
     )
     images = [i for i in _repository() if i["digest"] != digest("older")]

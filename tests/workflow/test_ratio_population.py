@@ -10,6 +10,10 @@ ARCHIVED = {"status": "ARCHIVED", "archived_at": "2026-01-01T00:00:00Z"}
 RULE = "{name: app, expires: 30d, keep_tag_patterns: []EXTRA}"
 
 
+# The accounts run nothing: let a scan that finds nothing in use through.
+SAFETY = "safety: {allow_nothing_in_use: true"
+
+
 def _expired(count: int) -> list[dict]:
     return [image(f"old{i}", tags=[f"v{i}"]) for i in range(count)]
 
@@ -22,7 +26,7 @@ def _expired(count: int) -> list[dict]:
 def test_an_image_that_can_never_go_does_not_release_the_hold(run_workflow, never_goes):
     # Defaults: max_delete_ratio 0.95, ratio_min_images 10. 19 of 19 is 100%.
     data = inventory({"app": [*_expired(19), never_goes]})
-    config = "repositories: [" + RULE.replace("EXTRA", "") + "]\n"
+    config = SAFETY + "}\nrepositories: [" + RULE.replace("EXTRA", "") + "]\n"
     result = run_workflow(data, config=config)
     assert result["status"] == "SUCCEEDED", result
     assert deleted(result, "app") == set()
@@ -42,7 +46,7 @@ def test_an_image_the_rule_may_delete_counts(run_workflow, never_goes, extra):
     # It counts among the images the rule could delete: 20 of 22 (91%), not 20 of 21.
     young = [image(f"new{i}", age_days=1) for i in range(2)]
     data = inventory({"app": [*_expired(19), never_goes, *young]})
-    config = "repositories: [" + RULE.replace("EXTRA", extra) + "]\n"
+    config = SAFETY + "}\nrepositories: [" + RULE.replace("EXTRA", extra) + "]\n"
     result = run_workflow(data, config=config)
     assert result["status"] == "SUCCEEDED", result
     assert deleted(result, "app") == {digest(f"old{i}") for i in range(19)} | {never_goes["digest"]}
@@ -52,7 +56,9 @@ def test_ratio_min_images_counts_the_same_images(run_workflow):
     # 9 images the rule could delete, with 5 archived ones: under ratio_min_images (10),
     # so the ratio is not checked, although the repository holds 14 images.
     data = inventory({"app": [*_expired(9), *(image(f"cold{i}", **ARCHIVED) for i in range(5))]})
-    config = "safety: {max_delete_ratio: 0.5}\nrepositories: [" + RULE.replace("EXTRA", "") + "]\n"
+    config = (
+        SAFETY + ", max_delete_ratio: 0.5}\nrepositories: [" + RULE.replace("EXTRA", "") + "]\n"
+    )
     result = run_workflow(data, config=config)
     assert result["status"] == "SUCCEEDED", result
     assert deleted(result, "app") == {digest(f"old{i}") for i in range(9)}
