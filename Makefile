@@ -82,8 +82,9 @@ unit: $(STAMP) $(NPM_STAMP)
 workflow: $(STAMP)
 	$(BIN)/python -m pytest tests/workflow -q
 
+# Two workers (pytest-xdist): the emulator runs are CPU-bound and independent.
 test: $(STAMP) $(NPM_STAMP) lint sam-validate sam-build checkov audit
-	$(BIN)/python -m pytest tests -q
+	$(BIN)/python -m pytest tests -q -n 2
 
 # sam build must work from a clean tree: the venv's python3.13 is on PATH for it.
 sam-build: $(STAMP)

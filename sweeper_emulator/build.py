@@ -8,6 +8,7 @@ Architecture parameter: the same code and the same requirements, only the wheels
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import platform
@@ -54,6 +55,14 @@ def build(root: Path = ROOT, build_dir: Path | None = None, only: str | None = N
     comes first.
     """
     target = (root / (build_dir or BUILD_DIR)).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # One build at a time into a folder (the test suite's parallel workers share it).
+    with open(target.parent / f".{target.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build(root, target, only)
+
+
+def _build(root: Path, target: Path, only: str | None) -> Path:
     sources = _sources_digest(root) + (f" {only}" if only else "")
     stamp = target / STAMP
     if stamp.is_file() and stamp.read_text() == sources:
