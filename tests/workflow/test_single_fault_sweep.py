@@ -1,7 +1,8 @@
 """Every single fault, systematically.
 
 A representative deleting run (several repositories, an image index, a referrer, a
-deletion cap set at exactly what the run deletes, and a member account) is run once
+deletion cap set at exactly what the run deletes, and a member account whose sources
+are set per place) is run once
 without faults, which lists every AWS and S3 call the functions make. Then the workflow
 is run again once per call, with that one call failing, in three ways:
 
@@ -140,10 +141,19 @@ repositories: [{{name_pattern: "*", expires: 30d, keep_tag_patterns: []}}]
 accounts:
   - role_arn: {ROLE}
     external_id: sweep
-    regions: [{", ".join(regions)}]
+    sources: {{batch: false}}
+    regions: [{", ".join(_place(region) for region in regions)}]
 safety: {{max_delete_ratio: 1.0, max_deletions: MAX}}
 """
     return data, config
+
+
+def _place(region: str) -> str:
+    """Per-place sources: the member account reads no Batch, and its first region no
+    App Runner either, while home reads both."""
+    if region == MEMBER_REGION:
+        return f"{{name: {region}, sources: {{app_runner: false}}}}"
+    return region
 
 
 def archive_account() -> tuple[dict[str, Any], str]:
@@ -340,6 +350,9 @@ def test_random_pairs_of_faults_keep_the_safety_properties(baseline, tmp_path, d
 
 def test_the_sweep_account_covers_what_the_issue_names(baseline):
     operations = {operation for operation, _ in baseline.calls}
+    # Per-place sources: App Runner and Batch are read at home only.
+    calls = [operation for operation, _ in baseline.calls]
+    assert calls.count("apprunner:ListServices") == calls.count("batch:DescribeJobQueues") == 1
     assert {"sts:AssumeRole", "ecr:BatchDeleteImage", "s3:PutObject"} <= operations
     assert ACCOUNT in json.dumps(baseline.data)
     planned = set().union(*baseline.planned.values())
