@@ -24,7 +24,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
@@ -719,6 +719,13 @@ class _Checker:
     def add(self, where: str, what: str) -> None:
         self.problems.append(f"{where}: {what}" if where else what)
 
+    def unknown_key(self, where: str, key: Any, allowed: Sequence[str]) -> None:
+        """A key no model has: say which are allowed, and the likely one it misspells."""
+        shown = _short_repr(key) if isinstance(key, str) else _describe(key)
+        hint = _suggest(key, allowed)
+        extra = f"; did you mean '{hint}'?" if hint else ""
+        self.add(where, f"unknown key {shown} (allowed: {', '.join(allowed)}){extra}")
+
     def check_root(self, data: Any) -> dict[str, Any]:
         if data is None:
             self.add(
@@ -785,14 +792,7 @@ class _Checker:
         clean: dict[str, Any] = {}
         for key, value in entry.items():
             if key not in allowed:
-                hint = _suggest(key, allowed)
-                extra = f"; did you mean '{hint}'?" if hint else ""
-                self.add(
-                    where,
-                    f"unknown key {_short_repr(key)} (allowed: {', '.join(allowed)}){extra}"
-                    if isinstance(key, str)
-                    else f"unknown key {_describe(key)} (allowed: {', '.join(allowed)})",
-                )
+                self.unknown_key(where, key, allowed)
             elif value is not None:  # `key:` with no value counts as not set (as in ecrm)
                 clean[key] = value
 
@@ -905,10 +905,7 @@ class _Checker:
                         "sweeper's own role, for its own registry",
                     )
                     continue
-                shown = _short_repr(key) if isinstance(key, str) else _describe(key)
-                hint = _suggest(key, allowed)
-                extra = f"; did you mean '{hint}'?" if hint else ""
-                self.add(where, f"unknown key {shown} (allowed: {', '.join(allowed)}){extra}")
+                self.unknown_key(where, key, allowed)
             elif setting is None:
                 continue
             elif key == "batch_keep_count":
@@ -946,10 +943,7 @@ class _Checker:
         for where, entry in self.mappings("in_use_lists", value, "uri, max_age"):
             for key in entry:
                 if key not in allowed:
-                    shown = _short_repr(key) if isinstance(key, str) else _describe(key)
-                    hint = _suggest(key, allowed)
-                    extra = f"; did you mean '{hint}'?" if hint else ""
-                    self.add(where, f"unknown key {shown} (allowed: {', '.join(allowed)}){extra}")
+                    self.unknown_key(where, key, allowed)
             allow_empty = entry.get("allow_empty")
             if allow_empty is not None and not isinstance(allow_empty, bool):
                 self.add(
@@ -976,12 +970,7 @@ class _Checker:
         ):
             for key in entry:
                 if key not in _ACCOUNT_KEYS:
-                    shown = _short_repr(key) if isinstance(key, str) else _describe(key)
-                    hint = _suggest(key, _ACCOUNT_KEYS)
-                    extra = f"; did you mean '{hint}'?" if hint else ""
-                    self.add(
-                        where, f"unknown key {shown} (allowed: {', '.join(_ACCOUNT_KEYS)}){extra}"
-                    )
+                    self.unknown_key(where, key, _ACCOUNT_KEYS)
             role_arn = entry.get("role_arn")
             if role_arn is None:
                 self.add(f"{where}.role_arn", "required (the role the scan assumes there)")
@@ -1037,12 +1026,7 @@ class _Checker:
             elif isinstance(region, dict):
                 for key in region:
                     if key not in _REGION_KEYS:
-                        shown = _short_repr(key) if isinstance(key, str) else _describe(key)
-                        hint = _suggest(key, _REGION_KEYS)
-                        extra = f"; did you mean '{hint}'?" if hint else ""
-                        self.add(
-                            at, f"unknown key {shown} (allowed: {', '.join(_REGION_KEYS)}){extra}"
-                        )
+                        self.unknown_key(at, key, _REGION_KEYS)
                 name, at_name = region.get("name"), f"{at}.name"
                 if name is None:
                     self.add(at_name, "required (the region, like eu-west-1)")
