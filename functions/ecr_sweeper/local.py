@@ -196,7 +196,10 @@ def open_account(session: Any | None = None) -> Account:
     session = session or boto3.Session()
     region = session.region_name
     if not region:
-        raise LocalError("no AWS region: set AWS_REGION (or a profile's region) or pass --region")
+        raise LocalError(
+            "no AWS region: pass --region, or set AWS_DEFAULT_REGION (or AWS_REGION) or a "
+            "region in the profile"
+        )
     sts = read_only(session.client("sts", region_name=region, config=RETRY_CONFIG))
     account_id = sts.get_caller_identity()["Account"]
     return Account(session=session, account_id=account_id, region=region)
