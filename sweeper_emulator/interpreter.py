@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from typing import Any
 
 from moto.core.models import botocore_stubber
@@ -93,11 +94,21 @@ def _eval_input_seen(self: Any, env_frame: Any) -> None:
     _child.input = env_frame.states.get_input()
 
 
+def _child_execution_arn(map_run_arn: str) -> str:
+    """A child execution's ARN as Step Functions names it: the Map Run's, with
+    `execution` for `mapRun` and a name of its own for the Map Run's id."""
+    head, _, rest = map_run_arn.partition(":mapRun:")
+    return f"{head}:execution:{rest.rsplit(':', 1)[0]}:{uuid.uuid4()}"
+
+
 def _eval_job_recorded(self: Any, env: Any, job: Any) -> None:
     """moto's _eval_job, then the child's result recorded for the ResultWriter."""
     _child.input = job.job_input
     _original_eval_job(self, env, job)
-    entry: dict[str, Any] = {"Input": json.dumps(_child.input)}
+    entry: dict[str, Any] = {
+        "ExecutionArn": _child_execution_arn(self._map_run_record.map_run_arn),
+        "Input": json.dumps(_child.input),
+    }
     if job.job_output is not None:
         entry.update(Status="SUCCEEDED", Output=json.dumps(job.job_output))
     else:

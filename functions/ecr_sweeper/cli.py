@@ -33,12 +33,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ecr_sweeper import __version__, clock
 from ecr_sweeper.adapters.aws import RETRY_CONFIG
 from ecr_sweeper.core.config import Config, load_config, load_config_file
+from ecr_sweeper.core.links import arn_parts, s3_with_link
 from ecr_sweeper.core.report import (
     Links,
     Report,
     RepositoryResult,
     console_link,
     link_lines,
+    plural,
     render_summary_line,
     render_table,
 )
@@ -53,11 +55,12 @@ from ecr_sweeper.local import (
     open_account,
     plan_account,
     plan_json,
+    reach_aws,
     scan_in_use,
     workflow_logs,
 )
 from ecr_sweeper.run_progress import ExecutionProgress, failure_in_words
-from ecr_sweeper.run_store import RunStore
+from ecr_sweeper.run_store import REPORT, REPORT_MARKDOWN, RunStore
 
 DEFAULT_CONFIG = "config/ecrm.yaml"
 DEFAULT_STACK = "ecr-sweeper"
@@ -354,7 +357,9 @@ class Deployment:
 
 
 def find_deployment(session: Any, stack: str) -> Deployment:
-    """The state machine and run bucket, from the stack's outputs."""
+    """The state machine and run bucket, from the stack's outputs. AWS is reached first
+    with short timeouts (local.reach_aws): a machine offline fails in seconds."""
+    reach_aws(session)
     cloudformation = session.client("cloudformation", config=RETRY_CONFIG)
     try:
         stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
@@ -391,15 +396,28 @@ def _result_line(result: RepositoryResult) -> str:
     else:
         count, archived = len(result.deleted), len(result.archived_now)
     verb = "would delete" if result.dry_run else "deleted"
-    line = f"{result.repository}: {verb} {count} images ({format_size(result.bytes_reclaimed)})"
+    line = (
+        f"{result.repository}: {verb} {plural(count, 'image')} "
+        f"({format_size(result.bytes_reclaimed)})"
+    )
     if archived:
         line += (
             f", {'would archive' if result.dry_run else 'archived'} {archived} "
             f"({format_size(result.bytes_archived)})"
         )
-    if result.status != "ok":
-        line += f", FAILED: {len(result.failures)} images could not be deleted"
+    if result.status == "held":
+        line += f": HELD, nothing deleted ({result.held})"
+    elif result.status == "failed":
+        line += f": FAILED: {result.error or _failures_in_words(result.failures)}"
     return line
+
+
+def _failures_in_words(failures: list[dict[str, str]]) -> str:
+    first = failures[0] if failures else {}
+    return (
+        f"ECR refused {plural(len(failures), 'image')}, first: {first.get('digest')} "
+        f"{first.get('code')} {first.get('reason', '')}"
+    ).strip()
 
 
 def _report_text(report: Report) -> str:
@@ -447,10 +465,10 @@ def _follow(
 
 def _print_report(store: RunStore) -> bool:
     """The run's table and summary line, after a blank line; False if it has no report."""
-    if not store.exists("report.json"):
+    if not store.exists(REPORT):
         return False
     click.echo("")
-    click.echo(_report_text(store.get_model("report.json", Report)))
+    click.echo(_report_text(store.get_model(REPORT, Report)))
     return True
 
 
@@ -503,14 +521,17 @@ def run(
     name = execution_name(arn)
     _stderr(f"started {arn}")
     store = deployment.run_store(name)
+    progress = ExecutionProgress(deployment.client("stepfunctions"), arn)
     seen: set[str] = set()
 
-    def print_new_results() -> None:
+    def print_progress() -> None:
+        for line in progress.look():
+            _stderr(line)
         for key in sorted(set(store.list_names("results/")) - seen):
             seen.add(key)
             click.echo(_result_line(store.get_model(key, RepositoryResult)))
 
-    description = _follow(deployment, arn, poll_interval, print_new_results)
+    description = _follow(deployment, arn, poll_interval, print_progress)
     _print_report(store)
     _exit_on_status(name, description)
 
@@ -542,12 +563,14 @@ def smoke(ctx: click.Context, stack: str, poll_interval: float) -> None:
     description = _follow(deployment, arn, poll_interval, print_progress)
     store = deployment.run_store(name)
     has_report = _print_report(store)
-    region = arn.split(":")[3]
+    partition, region = arn_parts(arn)
     links = Links(
-        execution=console_link(region, arn),
-        plan_map_run=console_link(region, progress.map_runs.get("plan", "")),
-        sweep_map_run=console_link(region, progress.map_runs.get("sweep", "")),
-        report=f"s3://{deployment.bucket}/{store.key('report.md')}" if has_report else "",
+        execution=console_link(arn),
+        plan_map_run=console_link(progress.map_runs.get("plan", "")),
+        sweep_map_run=console_link(progress.map_runs.get("sweep", "")),
+        report=s3_with_link(partition, region, deployment.bucket, store.key(REPORT_MARKDOWN))
+        if has_report
+        else "",
     )
     click.echo("")
     click.echo("\n".join(link_lines(links)))
@@ -594,15 +617,15 @@ def report(ctx: click.Context, execution: str | None, stack: str, output_format:
     deployment = find_deployment(_session(ctx), stack)
     name = execution_name(execution) if execution else _latest_execution(deployment)
     store = deployment.run_store(name)
-    if not store.exists("report.json"):
+    if not store.exists(REPORT):
         raise click.ClickException(
-            f"execution {name} has no report (s3://{deployment.bucket}/{store.key('report.json')}"
+            f"execution {name} has no report (s3://{deployment.bucket}/{store.key(REPORT)}"
             "): it is still running, or it failed before Summarize"
         )
     if output_format == "markdown":
-        click.echo(store.get_text("report.md"))
+        click.echo(store.get_text(REPORT_MARKDOWN))
         return
-    loaded = store.get_model("report.json", Report)
+    loaded = store.get_model(REPORT, Report)
     if output_format == "json":
         click.echo(loaded.model_dump_json(indent=2))
     else:

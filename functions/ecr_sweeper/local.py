@@ -21,11 +21,17 @@ from typing import Any, TextIO
 
 import boto3
 import yaml
-from botocore.exceptions import ClientError
+from botocore.exceptions import (
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
 
 from ecr_sweeper import steps
 from ecr_sweeper.adapters import ecr as ecr_api
-from ecr_sweeper.adapters.aws import RETRY_CONFIG
+from ecr_sweeper.adapters.aws import FIRST_CALL_CONFIG, RETRY_CONFIG
 from ecr_sweeper.core.config import (
     DEFAULT_KEEP_TAG_PATTERNS,
     DEFAULT_RESOURCE_KEEP_COUNT,
@@ -200,9 +206,27 @@ def open_account(session: Any | None = None) -> Account:
             "no AWS region: pass --region, or set AWS_DEFAULT_REGION (or AWS_REGION) or a "
             "region in the profile"
         )
-    sts = read_only(session.client("sts", region_name=region, config=RETRY_CONFIG))
-    account_id = sts.get_caller_identity()["Account"]
-    return Account(session=session, account_id=account_id, region=region)
+    return Account(session=session, account_id=reach_aws(session), region=region)
+
+
+def reach_aws(session: Any) -> str:
+    """The account id (sts:GetCallerIdentity), with short timeouts and one retry: a
+    machine that cannot reach AWS learns it in seconds, with what to check."""
+    region = session.region_name
+    sts = read_only(session.client("sts", region_name=region, config=FIRST_CALL_CONFIG))
+    try:
+        return str(sts.get_caller_identity()["Account"])
+    except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError) as error:
+        raise LocalError(
+            f"cannot reach AWS STS in {region} ({error}). Check the network or VPN, a proxy "
+            "(HTTPS_PROXY, NO_PROXY), the region (--region, AWS_DEFAULT_REGION) and any "
+            "AWS_ENDPOINT_URL setting"
+        ) from error
+    except NoCredentialsError as error:
+        raise LocalError(
+            "no AWS credentials: pass --profile, or set AWS_PROFILE or the AWS_ACCESS_KEY_ID "
+            "variables, or log in (aws sso login)"
+        ) from error
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ Layout, under runs/<execution name>/:
     progress/<repo>.json   the deleter's journal: what it sent to ECR, what ECR confirmed
     results/<repo>.json    what the deleter did
     report.json, report.md the summary
+and, outside runs/, reports/latest.json: the last run's report (the next run's "since
+the run before").
 
 Each role may write only its own files (template.yaml), and the bucket policy refuses
 writes by anyone else. A step that hands data to a later one also returns the SHA-256 of
@@ -35,6 +37,11 @@ CONFIG_SNAPSHOT = "config.json"
 IN_USE = "in-use.json"
 REPOSITORIES = "repositories.json"
 APPROVED = "approved.json"
+REPORT = "report.json"
+REPORT_MARKDOWN = "report.md"
+# Outside runs/: a copy of the last run's report, for the next one to say what changed
+# (one read per run, not a listing of every run). Only the summary writes it.
+LATEST_REPORT = "reports/latest.json"
 
 
 def sha256(text: str) -> str:
@@ -148,6 +155,34 @@ class RunStore:
         except ClientError as error:
             raise classify(error, f"listing s3://{self.bucket}/{start}") from error
         return names
+
+
+def read_latest(s3: Any, bucket: str) -> dict[str, Any] | None:
+    """reports/latest.json, or None if no run wrote one yet (or it is unreadable: it only
+    feeds the report's "since the run before", never a decision)."""
+    try:
+        body = s3.get_object(Bucket=bucket, Key=LATEST_REPORT)["Body"].read()
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404", "NotFound"}:
+            return None
+        raise classify(error, f"reading s3://{bucket}/{LATEST_REPORT}") from error
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_latest(s3: Any, bucket: str, data: dict[str, Any]) -> None:
+    try:
+        s3.put_object(
+            Bucket=bucket,
+            Key=LATEST_REPORT,
+            Body=json.dumps(data, default=str).encode(),
+            ContentType="application/json",
+        )
+    except ClientError as error:
+        raise classify(error, f"writing s3://{bucket}/{LATEST_REPORT}") from error
 
 
 def repository_file(folder: str, repository: str) -> str:

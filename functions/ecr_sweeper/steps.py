@@ -19,6 +19,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from botocore.exceptions import HTTPClientError
+from pydantic import ValidationError
 
 from ecr_sweeper import run_lock
 from ecr_sweeper.adapters import ecr as ecr_api
@@ -66,7 +67,9 @@ from ecr_sweeper.core.report import (
     render_failure,
     render_markdown,
     render_notification,
+    report_location,
 )
+from ecr_sweeper.core.report_changes import changes_since
 from ecr_sweeper.errors import (
     AwsRequestError,
     DeleteFailed,
@@ -92,9 +95,13 @@ from ecr_sweeper.run_store import (
     APPROVED,
     CONFIG_SNAPSHOT,
     IN_USE,
+    REPORT,
+    REPORT_MARKDOWN,
     REPOSITORIES,
     RunStore,
+    read_latest,
     repository_file,
+    write_latest,
 )
 
 logger = Logger(service="ecr-sweeper")
@@ -777,6 +784,32 @@ def _confirm_with_ecr(ecr: Any, repository: str, journal: dict[str, Any]) -> dic
     return {**journal, "deleted": sorted(deleted | gone), "archived": sorted(archived | moved)}
 
 
+def _with_changes(report: Report, s3: Any, bucket: str) -> Report:
+    """`report` with what changed since the run before: one read of the last report
+    (reports/latest.json). A retried summary finds its own report there: it keeps the
+    changes it found the first time."""
+    latest = read_latest(s3, bucket)
+    try:
+        previous = Report.model_validate(latest["report"]) if latest else None
+    except (KeyError, TypeError, ValidationError):
+        previous = None  # an older version's file: say nothing rather than guess
+    if previous is None:
+        return report
+    if previous.execution_name == report.execution_name:
+        return report.model_copy(
+            update={
+                "previous_execution": previous.previous_execution,
+                "changes": previous.changes,
+            }
+        )
+    return report.model_copy(
+        update={
+            "previous_execution": previous.execution_name,
+            "changes": changes_since(previous, report),
+        }
+    )
+
+
 def summarize_run(
     run: RunContext,
     clients: Any,
@@ -784,9 +817,12 @@ def summarize_run(
     links: Links | None = None,
     notify_on_success: bool = False,
     failures: Mapping[str, str] | None = None,
+    executions: Mapping[str, Mapping[str, str]] | None = None,
+    execution_arn: str = "",
 ) -> tuple[SummaryOutput, Report]:
     """Step 5. The report; fails the run if any repository did not finish. `failures`:
-    why a repository's child execution failed (the Maps' results), by repository."""
+    why a repository's child execution failed, `executions`: each repository's child
+    executions by Map ("plan", "sweep"), both from the Maps' results."""
     store = _store(run, clients)
     repositories = [
         item["repository"] for item in store.get_json_sealed(REPOSITORIES, run.repositories_sha256)
@@ -817,19 +853,31 @@ def summarize_run(
         run.in_use_images,
         failures=failures or {},
         progress=progress,
-    ).model_copy(update={"sources": run.sources, "sources_off": run.sources_off})
-    report_key = store.put_model("report.json", report)
+        executions=executions,
+    ).model_copy(
+        update={
+            "sources": run.sources,
+            "sources_off": run.sources_off,
+            "execution_arn": execution_arn or run.execution_arn,
+        }
+    )
+    report = _with_changes(report, clients("s3"), run.bucket)
+    report_key = store.put_model(REPORT, report)
     markdown_key = store.put_text(
-        "report.md", render_markdown(report, results), content_type="text/markdown"
+        REPORT_MARKDOWN, render_markdown(report, results), content_type="text/markdown"
+    )
+    write_latest(
+        clients("s3"),
+        run.bucket,
+        {"report": report.model_dump(mode="json"), "report_key": report_key},
     )
     if run.execution_arn:  # after the report: a retried summary must find it written
         run_lock.release(clients("s3"), run.bucket, run.execution_arn)
-    links = (links or Links()).model_copy(update={"report": f"s3://{run.bucket}/{markdown_key}"})
+    where = report_location(report, run.bucket, markdown_key)
+    links = (links or Links()).model_copy(update={"report": where})
     subject, message = render_notification(report, links)
     if report.failed:
-        raise RepositoriesFailed(
-            render_failure(report) + f"; report: s3://{run.bucket}/{markdown_key}"
-        )
+        raise RepositoriesFailed(render_failure(report) + f"; report: {where}")
     return (
         SummaryOutput(
             execution_name=run.execution_name,

@@ -185,7 +185,7 @@ def test_plan_prints_the_table_the_workflow_reports_for_the_blog_account() -> No
         result = cli("plan", "--config", str(CONFIG))
     assert result.exit_code == 0, result.stderr
     assert result.stdout == table_output(report)
-    assert "example-app  | Image  | 55 (924 MB) | -5 (84 MB) | 50 (840 MB)" in result.stdout
+    assert "example-app  | Image  | 55 (924 MB)  | -5 (84 MB)   | 50 (840 MB)  | ok" in result.stdout
     assert f"account {ACCOUNT}, region {REGION}" in result.stderr
     assert "reading repositories" in result.stderr  # the progress bar
 
@@ -559,7 +559,7 @@ def test_run_follows_the_execution_to_its_report(deployed: Emulator) -> None:
     assert deleting.exit_code == 0, deleting.stderr
     assert "example-web: deleted 5 images (84 MB)" in deleting.stdout
     assert "DRY RUN" not in deleting.stdout
-    assert "deleted 10 images, 168 MB, in 2 repositories" in deleting.stdout
+    assert "deleted 10 images (168 MB) in 2 repositories" in deleting.stdout
 
 
 def test_run_exits_1_when_the_execution_fails(deployed: Emulator) -> None:

@@ -91,4 +91,4 @@ def test_the_offline_example_runs_on_the_emulator(
     assert "$ ecr-sweeper plan  (exit 0)" in out
     assert "$ ecr-sweeper run --poll-interval 0.1  (exit 0)" in out
     assert "$ ecr-sweeper report  (exit 0)" in out
-    assert out.count("example-app  | Image  | 55 (924 MB) | -5 (84 MB) | 50 (840 MB)") == 3
+    assert out.count("example-app  | Image  | 55 (924 MB)  | -5 (84 MB)   | 50 (840 MB)  | ok") == 3

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BLOG = ROOT / "examples" / "blog-account.json"
 CONFIG = ROOT / "config" / "ecrm.yaml"
 STACK = "ecr-sweeper"  # the emulator deploys the template under this name
+REGION = "ap-northeast-1"
 CONSOLE = "https://ap-northeast-1.console.aws.amazon.com/states/home?region=ap-northeast-1#/v2"
 
 
@@ -90,9 +91,11 @@ def test_smoke_follows_a_dry_run_to_its_report_and_links(healthy: Emulator) -> N
         f"Execution: {CONSOLE}/executions/details/{arn}\n"
         f"Map Run (plan): {CONSOLE}/map-run/details/{map_runs['plan']}\n"
         f"Map Run (delete): {CONSOLE}/map-run/details/{map_runs['sweep']}\n"
-        f"Full report: s3://{healthy.stack.bucket}/runs/{name}/report.md\n"
+        f"Full report: s3://{healthy.stack.bucket}/runs/{name}/report.md "
+        f"(https://{REGION}.console.aws.amazon.com/s3/object/{healthy.stack.bucket}"
+        f"?region={REGION}&prefix=runs/{name}/report.md)\n"
     )
-    assert "DRY RUN: would delete 10 images, 168 MB, in 2 repositories" in result.stdout
+    assert "DRY RUN: would delete 10 images (168 MB) in 2 repositories" in result.stdout
 
 
 def test_smoke_deletes_nothing(healthy: Emulator) -> None:

@@ -129,7 +129,7 @@ def test_the_summary_of_5000_held_repositories_stays_small() -> None:
     assert len(output.message.encode()) <= PAYLOAD_BOUND
     assert len(output.subject) <= 100
     # The first repositories by name, then how many more, then where the rest are.
-    assert f"and {COUNT - 10} more held repositories" in output.message
+    assert f"- and {COUNT - 10} more (see the full report)" in output.message
     assert f"s3://{BUCKET}/{PREFIX}/report.md" in output.message
     # The full report still lists every one of them.
     markdown = s3.objects[(BUCKET, f"{PREFIX}/report.md")].decode()

@@ -68,7 +68,7 @@ def test_archived_and_deleted_images_are_reported_apart(run_workflow):
     assert row["keep"] == {"count": 1, "bytes": 5 * MB}
     assert row["total"]["count"] == 6 and row["total"]["bytes"] == 215 * MB
 
-    summary = "deleted 1 images, 10 MB, and archived 4 images (200 MB), in 1 repositories"
+    summary = "deleted 1 image (10 MB), and archived 4 images (200 MB) in 1 repository"
     markdown = result["report_md"]
     assert summary in markdown
     table = [" ".join(line.split()) for line in markdown.splitlines()]
@@ -96,7 +96,7 @@ def test_a_dry_run_says_what_it_would_archive(run_workflow):
     report = result["report"]
     assert (report["images_deleted"], report["images_archived"]) == (1, 4)
     assert (
-        "would delete 1 images, 10 MB, and would archive 4 images (200 MB)" in (result["report_md"])
+        "would delete 1 image (10 MB), and would archive 4 images (200 MB)" in (result["report_md"])
     )
     assert "Would archive:" in result["report_md"]
     planner = _metrics(result, "DeleterFunction")

@@ -9,7 +9,7 @@ from sweeper_emulator.inventory import load_inventory
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "blog-account.json"
 CONFIG = ROOT / "config" / "ecrm.yaml"
-ROW = "example-web | Image | 55 (924 MB) | -5 (84 MB) | 50 (840 MB)"
+ROW = "example-web | Image | 55 (924 MB) | -5 (84 MB) | 50 (840 MB) | ok"
 
 
 def _squeeze(text: str) -> list[str]:
@@ -34,7 +34,7 @@ def test_success_notification_carries_the_table_totals_and_links():
     assert note["subject"] == "ecr-sweeper DELETED: deleted 10 images (168 MB) in 2 repositories"
     lines = _squeeze(note["message"])
     assert ROW in lines
-    assert "deleted 10 images, 168 MB, in 2 repositories" in lines
+    assert "deleted 10 images (168 MB) in 2 repositories" in lines
     assert any(
         line.startswith("Execution: https://ap-northeast-1.console.aws.amazon.com/states/")
         and line.endswith(result["execution_arn"])
@@ -104,7 +104,7 @@ def test_report_json_and_markdown():
     web = next(line for line in report["repositories"] if line["repository"] == "example-web")
     assert web["rows"][0]["expired"] == {"count": 5, "bytes": 84_000_000}
     lines = _squeeze(markdown)
-    assert "| example-web | Image | 55 (924 MB) | -5 (84 MB) | 50 (840 MB) |" in lines
+    assert "| example-web | Image | 55 (924 MB) | -5 (84 MB) | 50 (840 MB) | ok |" in lines
     assert "## example-web" in lines and "Deleted:" in lines
     deleted = set(result["repositories"]["example-web"]["deleted"])
     listed = {line.split("`")[1] for line in lines if line.startswith("- `sha256:")}

@@ -23,6 +23,15 @@ RETRY_CONFIG = Config(
     read_timeout=60,
 )
 
+# A command's first call (sts:GetCallerIdentity): an endpoint that cannot be reached
+# fails in seconds, with what to check, instead of after adaptive retries of the
+# default timeouts (a minute of silence). The calls after it use RETRY_CONFIG.
+FIRST_CALL_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": 2},
+    connect_timeout=3,
+    read_timeout=10,
+)
+
 # Error codes that mean "try again later" once botocore's own retries are exhausted.
 TRANSIENT_CODES = frozenset(
     {

@@ -4,7 +4,8 @@ Step Functions writes them with the state machine's role (`map-results/`, which 
 function may write) and names the manifest in the Map state's output, which travels in
 the payload: so they are what the children really returned. The manifest lists the
 result files by status; each file is a JSON array of child executions, with `Input`
-and, for SUCCEEDED, `Output`, for FAILED, `Error` and `Cause` (JSON strings).
+and, for SUCCEEDED, `Output`, for FAILED, `Error` and `Cause` (JSON strings), and the
+child's `ExecutionArn`: the page of its steps in the console.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class ChildResults:
     succeeded: list[dict[str, Any]] = field(default_factory=list)  # each child's Output
     # repository -> "Error: Cause" of each failed child
     failed: dict[str, str] = field(default_factory=dict)
+    # repository -> its child execution's ARN (succeeded or failed): its steps
+    executions: dict[str, str] = field(default_factory=dict)
 
 
 def _read_json(s3: Any, bucket: str, key: str) -> Any:
@@ -40,6 +43,14 @@ def _read_json(s3: Any, bucket: str, key: str) -> Any:
         raise RunDataError(f"s3://{bucket}/{key} is not JSON: {error}") from error
 
 
+def _note_execution(results: ChildResults, child: dict[str, Any]) -> str:
+    """The child's repository (from its Input); its ExecutionArn recorded, when given."""
+    repository = str(json.loads(child.get("Input") or "{}").get("repository", "?"))
+    if child.get("ExecutionArn"):
+        results.executions[repository] = str(child["ExecutionArn"])
+    return repository
+
+
 def read_child_results(s3: Any, where: MapResults, run_bucket: str) -> ChildResults:
     """Every child's output (SUCCEEDED) and error (FAILED) of one Map Run."""
     if where.bucket != run_bucket or not where.key.startswith(PREFIX):
@@ -51,9 +62,10 @@ def read_child_results(s3: Any, where: MapResults, run_bucket: str) -> ChildResu
         for entry in files.get("SUCCEEDED", []):
             for child in _read_json(s3, where.bucket, entry["Key"]):
                 results.succeeded.append(json.loads(child["Output"]))
+                _note_execution(results, child)
         for entry in files.get("FAILED", []):
             for child in _read_json(s3, where.bucket, entry["Key"]):
-                repository = str(json.loads(child.get("Input") or "{}").get("repository", "?"))
+                repository = _note_execution(results, child)
                 error, cause = child.get("Error") or "", child.get("Cause") or ""
                 results.failed[repository] = f"{error}: {cause}" if cause else error
     except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as error:

@@ -1,4 +1,8 @@
-"""Per-repository results and the run report: pure data and rendering, no AWS."""
+"""The run report: combining every repository's result, and rendering it (report.md,
+the summary line, the notification, a failure's cause). Pure: no AWS.
+
+The data is in report_model.py, the table in report_table.py, the links in links.py.
+"""
 
 from __future__ import annotations
 
@@ -6,100 +10,49 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
-from tabulate import tabulate
+from ecr_sweeper.core.links import arn_parts, s3_with_link, states_link
+from ecr_sweeper.core.report_model import (
+    Count,
+    ImageAction,
+    KindRow,
+    Links,
+    Report,
+    RepositoryLine,
+    RepositoryResult,
+)
+from ecr_sweeper.core.report_table import (
+    ARCHIVE_TABLE_HEADERS,
+    TABLE_HEADERS,
+    held_by,
+    plural,
+    render_table,
+    status_cell,
+    table_headers,
+)
+from ecr_sweeper.core.sizes import format_size
 
-from ecr_sweeper.core.sizes import format_cell, format_size
-
-
-class Count(BaseModel):
-    count: int = 0
-    bytes: int = 0
-
-
-class KindRow(BaseModel):
-    """One row of ecrm's table: a repository and an image TYPE. TOTAL is EXPIRED (to
-    delete) plus ARCHIVE (to move to the archive, for a rule with `action: archive`)
-    plus KEEP."""
-
-    kind: str
-    total: Count
-    expired: Count
-    keep: Count
-    archive: Count = Field(default_factory=Count)
-
-
-class ImageAction(BaseModel):
-    """An image the run deleted (or would delete, in a dry run), or skipped, and why."""
-
-    digest: str
-    tags: list[str] = Field(default_factory=list)
-    kind: str
-    size_bytes: int = 0
-    pushed_at: datetime | None = None
-    reason: str
-    detail: str = ""
-    archive: bool = False  # moved to the archive storage class, not deleted
-
-
-class RepositoryResult(BaseModel):
-    """What the deleter did for one repository (runs/<name>/results/<repo>.json)."""
-
-    repository: str
-    rule: str
-    dry_run: bool
-    status: str  # "ok", "held" (a safety cap left it untouched) or "failed"
-    held: str = ""
-    action: str = "delete"  # or "archive": what the rule does with what it lets go
-    archived_now: list[str] = Field(default_factory=list)  # moved to the archive by this run
-    rows: list[KindRow]
-    planned: list[ImageAction] = Field(default_factory=list)
-    deleted: list[str] = Field(default_factory=list)
-    already_gone: list[str] = Field(default_factory=list)
-    skipped: list[ImageAction] = Field(default_factory=list)
-    failures: list[dict[str, str]] = Field(default_factory=list)
-    # Why the deleter stopped part-way ("AwsRequestError: ..."), or "".
-    error: str = ""
-    bytes_reclaimed: int = 0  # deleted images only (indexes not counted twice)
-    bytes_archived: int = 0  # moved to the archive storage class: still billed, for less
-    # Why the rest were kept: reason code -> number of images (details in the plan file).
-    kept_reasons: dict[str, int] = Field(default_factory=dict)
-    # ARCHIVED images of the repository (also counted in `rows`), reported on their own.
-    archived: Count = Field(default_factory=Count)
-    plan_key: str = ""
-
-
-class RepositoryLine(BaseModel):
-    repository: str
-    status: str
-    rows: list[KindRow] = Field(default_factory=list)
-    deleted: int = 0  # what left ECR, or would in a dry run
-    bytes_reclaimed: int = 0
-    archived_now: int = 0  # moved to the archive by this run, or would be in a dry run
-    bytes_archived: int = 0
-    archived: Count = Field(default_factory=Count)  # in the archive storage class (the plan)
-    error: str = ""  # why the repository failed, or ""
-    # Sent to ECR by a deleter that stopped before writing its result, not confirmed.
-    unconfirmed: int = 0
-
-
-class Report(BaseModel):
-    execution_name: str
-    dry_run: bool
-    now: datetime
-    repositories: list[RepositoryLine]
-    failed: list[str]
-    images_total: int
-    images_deleted: int
-    bytes_reclaimed: int
-    in_use_images: int
-    images_archived: int = 0
-    bytes_archived: int = 0
-    # Per source of "in use": what it found and how long it took (from the scan), or
-    # "status": "not available here" where botocore lists no such service.
-    sources: dict[str, dict[str, float | str]] = Field(default_factory=dict)
-    # The sources the config turns off, and where (every report lists them).
-    sources_off: list[str] = Field(default_factory=list)
+__all__ = [
+    "ARCHIVE_TABLE_HEADERS",
+    "TABLE_HEADERS",
+    "Count",
+    "ImageAction",
+    "KindRow",
+    "Links",
+    "Report",
+    "RepositoryLine",
+    "RepositoryResult",
+    "build_report",
+    "console_link",
+    "first_names",
+    "link_lines",
+    "plural",
+    "render_failure",
+    "render_markdown",
+    "render_notification",
+    "render_summary_line",
+    "render_table",
+    "table_headers",
+]
 
 
 def _first_failure(result: RepositoryResult) -> str:
@@ -124,13 +77,15 @@ def build_report(
     *,
     failures: Mapping[str, str] | None = None,
     progress: Mapping[str, Mapping[str, Any]] | None = None,
+    executions: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Report:
     """Combine every repository's result; a repository with no result did not finish.
 
     `failures`: why a repository's child execution failed ("Error: Cause"); `progress`:
     the journal of a deleter that stopped before writing its result (what ECR confirmed
-    it deleted or archived, and what it sent)."""
-    failures, progress = failures or {}, progress or {}
+    it deleted or archived, and what it sent); `executions`: each repository's child
+    executions, by Map ("plan", "sweep": their ARNs)."""
+    failures, progress, executions = failures or {}, progress or {}, executions or {}
     lines: list[RepositoryLine] = []
     failed: list[str] = []
     for name in repositories:
@@ -148,6 +103,8 @@ def build_report(
                     archived_now=0 if dry_run else len(moved),
                     error=failures.get(name, "the repository did not finish"),
                     unconfirmed=len(sent - gone - moved),
+                    plan_execution=executions.get(name, {}).get("plan", ""),
+                    sweep_execution=executions.get(name, {}).get("sweep", ""),
                 )
             )
             continue
@@ -171,6 +128,9 @@ def build_report(
                 error=(_first_failure(result) or failures.get(name, ""))
                 if result.status == "failed"
                 else "",
+                held=result.held,
+                plan_execution=executions.get(name, {}).get("plan", ""),
+                sweep_execution=executions.get(name, {}).get("sweep", ""),
             )
         )
     # Most bytes reclaimed first, as an operator reads it.
@@ -190,55 +150,6 @@ def build_report(
     )
 
 
-TABLE_HEADERS = ("REPOSITORY", "TYPE", "TOTAL", "EXPIRED", "KEEP")
-# With a rule that archives: EXPIRED is what goes (deleted), ARCHIVE what is archived.
-ARCHIVE_TABLE_HEADERS = ("REPOSITORY", "TYPE", "TOTAL", "EXPIRED", "ARCHIVE", "KEEP")
-
-
-def _archives(report: Report) -> bool:
-    return any(row.archive.count for line in report.repositories for row in line.rows)
-
-
-def table_headers(report: Report) -> tuple[str, ...]:
-    """ecrm's columns, and ARCHIVE when the plans archive anything."""
-    return ARCHIVE_TABLE_HEADERS if _archives(report) else TABLE_HEADERS
-
-
-def table_rows(report: Report, archive: bool | None = None) -> list[tuple[str, ...]]:
-    """One row per repository and TYPE; with the ARCHIVE cell when `archive` (default:
-    when the report archives anything)."""
-    archive = _archives(report) if archive is None else archive
-    rows = []
-    for line in report.repositories:
-        for row in line.rows:
-            rows.append(
-                (
-                    line.repository,
-                    row.kind,
-                    format_cell(row.total.count, row.total.bytes),
-                    format_cell(row.expired.count, row.expired.bytes, negative=True),
-                    *([format_cell(row.archive.count, row.archive.bytes)] if archive else []),
-                    format_cell(row.keep.count, row.keep.bytes),
-                )
-            )
-    return rows
-
-
-def render_table(report: Report, tablefmt: str = "presto") -> str:
-    """ecrm's table: REPOSITORY | TYPE | TOTAL | EXPIRED | KEEP, cells `N (size)`; with
-    an ARCHIVE column (between EXPIRED and KEEP) when the plans archive anything."""
-    rows = table_rows(report)
-    if not rows:
-        return _no_rows(report)
-    return tabulate(rows, headers=table_headers(report), tablefmt=tablefmt, disable_numparse=True)
-
-
-def _no_rows(report: Report) -> str:
-    if report.repositories:
-        return "(no repository finished: see the failures)"
-    return "(no repositories matched the config)"
-
-
 def first_names(names: list[str], limit: int, what: str = "") -> str:
     """The first `limit` names, then how many more: a list whose size does not grow with
     the number of repositories (a notification, a state's payload). The report lists
@@ -252,20 +163,50 @@ def _archive_verb(report: Report) -> str:
     return "would archive" if report.dry_run else "archived"
 
 
+def _index_bytes(report: Report) -> int:
+    """What the table's EXPIRED cells count for image indexes. An index's size is its
+    largest child's, so the summary's bytes leave it out (counted once, with the child)."""
+    return sum(
+        row.expired.bytes + row.archive.bytes
+        for line in report.repositories
+        if line.status != "held"
+        for row in line.rows
+        if row.kind == "Image index"
+    )
+
+
+def _held(report: Report) -> list[RepositoryLine]:
+    return [line for line in report.repositories if line.status == "held"]
+
+
 def render_summary_line(report: Report) -> str:
+    """One line: what left ECR (or would), where, and the repositories held or failed.
+    A dry run says so once, at its start."""
     verb = "would delete" if report.dry_run else "deleted"
     archived = (
-        f", and {_archive_verb(report)} {report.images_archived} images "
+        f", and {_archive_verb(report)} {plural(report.images_archived, 'image')} "
         f"({format_size(report.bytes_archived)})"
         if report.images_archived
         else ""
     )
+    indexes = (
+        " (image indexes count 0 B here: their size is their children's)"
+        if _index_bytes(report)
+        else ""
+    )
+    held = _held(report)
     return (
-        f"{'DRY RUN: ' if report.dry_run else ''}{verb} {report.images_deleted} images, "
-        f"{format_size(report.bytes_reclaimed)}{archived}, "
-        f"in {len(report.repositories)} repositories"
+        f"{'DRY RUN: ' if report.dry_run else ''}{verb} {plural(report.images_deleted, 'image')}"
+        f" ({format_size(report.bytes_reclaimed)}){indexes}{archived} "
+        f"in {plural(len(report.repositories), 'repository', 'repositories')}"
         + (
-            f"; {len(report.failed)} repositories FAILED: "
+            f"; {plural(len(held), 'repository', 'repositories')} HELD, nothing deleted there: "
+            + first_names([f"{h.repository} ({held_by(h.held)})" for h in held], FAILURE_ROWS)
+            if held
+            else ""
+        )
+        + (
+            f"; {plural(len(report.failed), 'repository', 'repositories')} FAILED: "
             + first_names(report.failed, FAILURE_ROWS)
             if report.failed
             else ""
@@ -273,12 +214,29 @@ def render_summary_line(report: Report) -> str:
     )
 
 
+def repository_links(line: RepositoryLine) -> list[tuple[str, str]]:
+    """(label, console link or ARN) of a repository's child executions: its steps."""
+    found = []
+    for label, arn in (("plan", line.plan_execution), ("sweep", line.sweep_execution)):
+        if arn:
+            found.append((label, states_link(arn) or arn))
+    return found
+
+
+def report_location(report: Report, bucket: str, key: str) -> str:
+    """`s3://bucket/key`, with its S3 console page when the run's partition has one."""
+    partition, region = arn_parts(report.execution_arn)
+    return s3_with_link(partition, region, bucket, key)
+
+
 def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str:
     mode = "dry run (nothing deleted)" if report.dry_run else "delete"
+    execution = console_link(report.execution_arn) if report.execution_arn else ""
     parts = [
         f"# ecr-sweeper run {report.execution_name}",
         "",
         f"- mode: {mode}",
+        *([f"- execution: {execution}"] if execution else []),
         f"- time: {report.now.isoformat()}",
         f"- images in use found by the scan: {report.in_use_images}"
         + (
@@ -294,15 +252,21 @@ def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str
             else ""
         ),
         *[f"- {line}" for line in sources_lines(report)],
-        f"- {render_summary_line(report)}",
+        f"- {render_summary_line(report).removeprefix('DRY RUN: ')}",
+        *_changes_lines(report),
         "",
         render_table(report, tablefmt="github"),
         "",
     ]
+    quiet: list[RepositoryLine] = []  # nothing to delete, skip or report: one line each
     for line in report.repositories:
         result = results.get(line.repository)
+        steps = [
+            f"- {label} steps: [{'console' if link.startswith('https://') else 'ARN'}]({link})"
+            for label, link in repository_links(line)
+        ]
         if result is None:
-            parts += [f"## {line.repository}", "", f"FAILED: {line.error}", ""]
+            parts += [f"## {line.repository}", "", f"FAILED: {line.error}", "", *steps, ""]
             if line.deleted or line.archived_now or line.unconfirmed:
                 parts += [
                     f"Deleted before the failure: {line.deleted} images"
@@ -336,8 +300,16 @@ def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str
             or result.archived_now
             or line.error
         ):
+            quiet.append(line)
             continue
-        parts += [f"## {line.repository}", "", f"Rule: `{result.rule}`", ""]
+        parts += [
+            f"## {line.repository}",
+            "",
+            f"Status: {status_cell(line)}. Rule: `{result.rule}`",
+            "",
+            *steps,
+            *([""] if steps else []),
+        ]
         if line.error:
             parts += [
                 f"FAILED: {line.error}. Deleted before the failure: {len(result.deleted)} "
@@ -390,16 +362,28 @@ def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str
                 for f in result.failures
             ]
             parts.append("")
+    if quiet:
+        parts += ["## Nothing to do", ""]
+        parts += [
+            f"- {line.repository}: "
+            + (
+                ", ".join(f"[{label} steps]({link})" for label, link in repository_links(line))
+                or "ok"
+            )
+            for line in quiet
+        ]
+        parts.append("")
     return "\n".join(parts)
 
 
-class Links(BaseModel):
-    """Where an operator reads more: the console pages and the report in S3."""
-
-    execution: str = ""
-    plan_map_run: str = ""
-    sweep_map_run: str = ""
-    report: str = ""
+def _changes_lines(report: Report) -> list[str]:
+    if not report.previous_execution:
+        return ["- since the run before: no earlier report in the run bucket"]
+    if not report.changes:
+        return [f"- since the run before ({report.previous_execution}): nothing notable changed"]
+    return [f"- since the run before ({report.previous_execution}):"] + [
+        f"  - {change}" for change in report.changes
+    ]
 
 
 def link_lines(links: Links) -> list[str]:
@@ -413,15 +397,10 @@ def link_lines(links: Links) -> list[str]:
     return [f"{label}: {link}" for label, link in labelled if link]
 
 
-def console_link(region: str, arn: str) -> str:
-    """The Step Functions console page of an execution or a Map Run."""
-    if not arn:
-        return ""
-    page = "map-run" if ":mapRun:" in arn else "executions"
-    return (
-        f"https://{region}.console.aws.amazon.com/states/home?region={region}"
-        f"#/v2/{page}/details/{arn}"
-    )
+def console_link(arn: str) -> str:
+    """The Step Functions console page of an execution or a Map Run, in the ARN's own
+    partition and region (core/links.py); the ARN itself where no console host is known."""
+    return states_link(arn) or arn
 
 
 def sources_lines(report: Report) -> list[str]:
@@ -439,14 +418,30 @@ def sources_lines(report: Report) -> list[str]:
 NOTIFICATION_ROWS = 10  # repositories listed one by one; the rest are summed in one line
 
 
+def _steps_lines(lines: list[RepositoryLine], limit: int) -> list[str]:
+    """`- repo: HELD (max_delete_ratio): plan <link>`, for the first `limit` repositories."""
+    out = []
+    for line in lines[:limit]:
+        links = "; ".join(f"{label} {link}" for label, link in repository_links(line))
+        why = line.error[:FAILURE_DETAIL] if line.status == "failed" else line.held
+        out.append(
+            f"- {line.repository}: {status_cell(line)}"
+            + (f": {why}" if why else "")
+            + (f" (steps: {links})" if links else "")
+        )
+    if len(lines) > limit:
+        out.append(f"- and {len(lines) - limit} more (see the full report)")
+    return out
+
+
 def render_notification(report: Report, links: Links) -> tuple[str, str]:
     """(subject, message) of the run's SNS notification, readable in an email or a chat.
 
-    ecrm's table, the repositories with most bytes reclaimed first; past the first
-    NOTIFICATION_ROWS, the rest are summed in one line, and past as many held
-    repositories, the rest are counted: the message (also the summary's output, a
-    state's payload) has a size bound whatever the number of repositories. The full
-    report, linked at the end, lists them all.
+    ecrm's table with STATUS and a TOTAL line, the repositories with most bytes
+    reclaimed first; past the first NOTIFICATION_ROWS, the rest are summed in one row, and
+    past as many held repositories, the rest are counted: the message (also the
+    summary's output, a state's payload) has a size bound whatever the number of
+    repositories. The full report, linked at the end, lists them all.
     """
     mode = "DRY RUN" if report.dry_run else "DELETED"
     verb = "would delete" if report.dry_run else "deleted"
@@ -455,55 +450,31 @@ def render_notification(report: Report, links: Links) -> tuple[str, str]:
         if report.images_archived
         else ""
     )
+    held = _held(report)
     subject = (
-        f"ecr-sweeper {mode}: {verb} {report.images_deleted} images "
+        f"ecr-sweeper {mode}: {verb} {plural(report.images_deleted, 'image')} "
         f"({format_size(report.bytes_reclaimed)}){archived} "
-        f"in {len(report.repositories)} repositories"
+        f"in {plural(len(report.repositories), 'repository', 'repositories')}"
+        + (f", {len(held)} HELD" if held else "")
     )[:100]  # SNS subjects are at most 100 characters
-    shown = report.repositories[:NOTIFICATION_ROWS]
-    rest = report.repositories[NOTIFICATION_ROWS:]
-    # The same columns for the rows shown and for the sum of the rest.
-    headers = table_headers(report)
-    rows = table_rows(
-        report.model_copy(update={"repositories": shown}), archive=headers != TABLE_HEADERS
-    )
-    table = (
-        tabulate(rows, headers=headers, tablefmt="presto", disable_numparse=True)
-        if rows
-        else _no_rows(report)
-    )
-    if rest:
-        # A sentence, not a table row: its large sums would widen every column, and the
-        # message (a state's payload) would grow with the number of repositories.
-        columns = [c.lower() for c in headers[2:]]
-        sums = {
-            column: Count(
-                count=sum(getattr(r, column).count for line in rest for r in line.rows),
-                bytes=sum(getattr(r, column).bytes for line in rest for r in line.rows),
-            )
-            for column in columns
-        }
-        table += f"\n... and {len(rest)} more repositories: " + ", ".join(
-            f"{column.upper()} {format_cell(c.count, c.bytes, negative=column == 'expired')}"
-            for column, c in sums.items()
-        )
     done = "images deleted and archived" if report.images_archived else "images deleted"
     lines = [
         f"ecr-sweeper run {report.execution_name}: "
         + ("dry run, nothing was deleted" if report.dry_run else done),
         "",
-        render_summary_line(report),
+        render_summary_line(report).removeprefix("DRY RUN: "),
         f"Images in use found by the scan: {report.in_use_images}",
         *[line[0].upper() + line[1:] for line in sources_lines(report)],
+        *[f"Since the run before ({report.previous_execution}): {c}" for c in report.changes],
         "",
-        table,
+        render_table(report, limit=NOTIFICATION_ROWS),
         "",
     ]
-    held = [line.repository for line in report.repositories if line.status == "held"]
     if held:
         lines += [
-            f"Held by a safety cap (nothing deleted): {len(held)} repositories: "
-            + first_names(held, NOTIFICATION_ROWS, "held repositories (see the full report)"),
+            f"Held by a safety cap, nothing deleted: "
+            f"{plural(len(held), 'repository', 'repositories')}:",
+            *_steps_lines(held, NOTIFICATION_ROWS),
             "",
         ]
     lines += link_lines(links)
@@ -522,7 +493,9 @@ def render_failure(report: Report) -> str:
     by_line = {line.repository: line for line in report.repositories}
     failed = [by_line[name] for name in report.failed if name in by_line]
     reasons = "; ".join(
-        f"{line.repository} ({line.error[:FAILURE_DETAIL] or 'failed'})"
+        f"{line.repository} ({line.error[:FAILURE_DETAIL] or 'failed'}"
+        + "".join(f"; {label} steps: {link}" for label, link in repository_links(line))
+        + ")"
         for line in failed[:FAILURE_ROWS]
     )
     more = len(failed) - FAILURE_ROWS
@@ -543,7 +516,8 @@ def render_failure(report: Report) -> str:
     if len(gone) > FAILURE_ROWS:
         per_repository += f", and {len(gone) - FAILURE_ROWS} more repositories"
     return (
-        f"{len(report.failed)} of {len(report.repositories)} repositories failed: {reasons}"
+        f"{len(report.failed)} of {plural(len(report.repositories), 'repository', 'repositories')}"
+        f" failed: {reasons}"
         + (f"; and {more} more" if more > 0 else "")
         + f"; {verb} {report.images_deleted} images in all"
         + f" ({format_size(report.bytes_reclaimed)})"

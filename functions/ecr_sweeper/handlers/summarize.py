@@ -15,21 +15,25 @@ from ecr_sweeper.handlers.common import clients, env, logger, metrics, parse_eve
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     summary = parse_event(SummaryEvent, event)
     logger.append_keys(execution=summary.run.execution_name)
-    region = env("AWS_REGION", "")
     links = Links(
-        execution=console_link(region, summary.execution_id),
-        plan_map_run=console_link(region, summary.plan_map_run),
-        sweep_map_run=console_link(region, summary.sweep_map_run),
+        execution=console_link(summary.execution_id),
+        plan_map_run=console_link(summary.plan_map_run),
+        sweep_map_run=console_link(summary.sweep_map_run),
     )
-    # Why a repository's child execution failed, from each Map's results.
+    # Why a repository's child execution failed, and each one's ARN, from the Maps' results.
     failures: dict[str, str] = {}
-    for where in (summary.plan_results, summary.sweep_results):
+    executions: dict[str, dict[str, str]] = {}
+    for label, where in (("plan", summary.plan_results), ("sweep", summary.sweep_results)):
         if where is None:
             continue
         try:
-            failures.update(read_child_results(clients("s3"), where, summary.run.bucket).failed)
+            children = read_child_results(clients("s3"), where, summary.run.bucket)
         except (AwsRequestError, RunDataError) as error:  # the report says less, still
             logger.warning("the Map results could not be read", extra={"error": str(error)})
+            continue
+        failures.update(children.failed)
+        for repository, arn in children.executions.items():
+            executions.setdefault(repository, {})[label] = arn
     try:
         output, report = steps.summarize_run(
             summary.run,
@@ -37,6 +41,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             links=links,
             notify_on_success=env("NOTIFY_ON_SUCCESS", "false").lower() == "true",
             failures=failures,
+            executions=executions,
+            execution_arn=summary.execution_id,
         )
     except Exception:
         metrics.add_metric(name="RunsFailed", unit="Count", value=1)
