@@ -176,6 +176,26 @@ class CapsEvent(BaseModel):
     plan_results: MapResults
 
 
+class FailureEvent(BaseModel):
+    """What a *Failed Pass state recorded: the failed state, the Catch's error and cause,
+    the repository (in a Map's child), the execution it failed in and the run's name."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    state: str
+    error: str | None = ""
+    cause: str | None = ""
+    repository: str = ""
+    execution_id: str = ""
+    run: str = ""
+
+
+class DescribedFailure(BaseModel):
+    subject: str
+    message: str
+    cause: str
+
+
 class SummaryEvent(BaseModel):
     model_config = ConfigDict(extra="ignore")
 

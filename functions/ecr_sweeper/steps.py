@@ -818,6 +818,7 @@ def summarize_run(
     notify_on_success: bool = False,
     failures: Mapping[str, str] | None = None,
     executions: Mapping[str, Mapping[str, str]] | None = None,
+    traces: Mapping[str, list[str]] | None = None,
     execution_arn: str = "",
 ) -> tuple[SummaryOutput, Report]:
     """Step 5. The report; fails the run if any repository did not finish. `failures`:
@@ -854,6 +855,7 @@ def summarize_run(
         failures=failures or {},
         progress=progress,
         executions=executions,
+        traces=traces,
     ).model_copy(
         update={
             "sources": run.sources,

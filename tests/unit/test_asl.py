@@ -326,6 +326,9 @@ def test_every_lambda_task_retries_transient_errors_and_catches_all(
         "CheckCaps",
         "Delete",
         "Summarize",
+        "DescribeFailure",
+        "DescribeRepositoryFailure",
+        "DescribeSweepFailure",
     }
     for path, task in tasks.items():
         retriers = [r for r in task.get("Retry", []) if set(r["ErrorEquals"]) >= LAMBDA_TRANSIENT]
@@ -422,12 +425,15 @@ def test_everything_is_planned_and_capped_before_anything_is_deleted(
     assert states["NotifySuccess"]["Next"] == "Done"
     # Planning invokes no deleter; the sweep invokes nothing but the deleter; the caps
     # run between the two, and nowhere else is the deleter invoked.
+    # (FailureFunction puts a failure in words: it calls no AWS API.)
     assert _functions(states["PlanRepositories"]["ItemProcessor"]["States"]) == {
         "${CollectorFunctionArn}",
         "${EvaluatorFunctionArn}",
+        "${FailureFunctionArn}",
     }
     assert _functions(states["SweepRepositories"]["ItemProcessor"]["States"]) == {
-        "${DeleterFunctionArn}"
+        "${DeleterFunctionArn}",
+        "${FailureFunctionArn}",
     }
     assert states["CheckCaps"]["Parameters"]["FunctionName"] == "${CapsFunctionArn}"
     assert states["CheckCaps"]["Parameters"]["Payload"] == {
@@ -456,9 +462,13 @@ def test_everything_is_planned_and_capped_before_anything_is_deleted(
         assert "Failed" in seen, name
 
 
-def test_every_failure_names_its_state_and_is_notified(asl: dict[str, Any]) -> None:
+def test_every_failure_names_its_state_is_put_in_words_and_is_notified(
+    asl: dict[str, Any],
+) -> None:
     """Every catcher, at the top level and in each Map's children, leads to a Pass state
-    that names the failed state, then to the one notification of its scope."""
+    that names the failed state, then to the scope's one Describe*Failure step (the
+    failure in words), then to the scope's one notification. If the words cannot be
+    had, the `*AsIs` Pass state hands the notification the raw error instead."""
     failures = set()
     for scope in _scopes(asl):
         states = scope["States"]
@@ -466,30 +476,55 @@ def test_every_failure_names_its_state_and_is_notified(asl: dict[str, Any]) -> N
             n
             for n, state in states.items()
             if state.get("Resource") == SNS_PUBLISH
-            and "Message.$" in state["Parameters"]
-            and state["Parameters"]["Message.$"].startswith("States.Format(")
+            and state["Parameters"].get("Message.$") == "$.described.message"
         ]
+        (describe,) = [
+            n
+            for n, state in states.items()
+            if state.get("Parameters", {}).get("FunctionName") == "${FailureFunctionArn}"
+        ]
+        assert states[describe]["Next"] == notify
+        assert states[describe]["ResultPath"] == "$.described"
+        (fallback,) = [c["Next"] for c in states[describe]["Catch"]]
+        assert states[fallback]["Type"] == "Pass"
+        assert states[fallback]["ResultPath"] == "$.described"
+        assert states[fallback]["Next"] == notify
+        assert set(states[fallback]["Parameters"]) == {"subject", "message.$", "cause.$"}
         for name, state in states.items():
-            if state.get("Resource") == SNS_PUBLISH:
+            if state.get("Resource") == SNS_PUBLISH or name == describe:
                 continue
             for catcher in state.get("Catch", []):
                 failed = states[catcher["Next"]]
                 assert failed["Type"] == "Pass", name
                 assert failed["Parameters"]["state"] == name
-                assert failed["Next"] == notify, name
+                assert failed["Next"] == describe, name
                 failures.add(catcher["Next"])
     assert {"PlanFailed", "CapsFailed", "SweepFailed"} <= failures
 
 
+def test_the_run_fails_with_the_cause_in_words_and_children_keep_theirs_for_the_report(
+    asl: dict[str, Any],
+) -> None:
+    """`describe-execution` of a failed run shows the cause in words; a repository's
+    child keeps the raw cause (with the stack trace), which the summary puts in the
+    report in words, with the trace below it."""
+    assert asl["States"]["Failed"]["CausePath"] == "$.described.cause"
+    for map_state, fail in (
+        ("PlanRepositories", "RepositoryFailed"),
+        ("SweepRepositories", "SweepRepositoryFailed"),
+    ):
+        children = asl["States"][map_state]["ItemProcessor"]["States"]
+        assert children[fail]["CausePath"] == "$.cause"
+
+
 def test_notifications_carry_real_newlines(asl: dict[str, Any]) -> None:
     messages = [
-        state["Parameters"]["Message.$"]
+        state["Parameters"]["message.$"]
         for _, state in _states(asl)
-        if state.get("Resource") == SNS_PUBLISH
-        and state["Parameters"]["Message.$"].startswith("States.Format(")
+        if state["Type"] == "Pass" and "message.$" in state.get("Parameters", {})
     ]
-    # NotifyFailure and each Map's failure notification (NotifySuccess publishes the
-    # message the summary wrote, a path, not a format)
+    # The raw fallback of NotifyFailure and of each Map's failure notification (the
+    # words come from FailureFunction; NotifySuccess publishes the summary's message)
     assert len(messages) == 3
     for message in messages:
         assert message.startswith("States.Format('")

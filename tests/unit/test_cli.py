@@ -185,7 +185,9 @@ def test_plan_prints_the_table_the_workflow_reports_for_the_blog_account() -> No
         result = cli("plan", "--config", str(CONFIG))
     assert result.exit_code == 0, result.stderr
     assert result.stdout == table_output(report)
-    assert "example-app  | Image  | 55 (924 MB)  | -5 (84 MB)   | 50 (840 MB)  | ok" in result.stdout
+    assert (
+        "example-app  | Image  | 55 (924 MB)  | -5 (84 MB)   | 50 (840 MB)  | ok" in result.stdout
+    )
     assert f"account {ACCOUNT}, region {REGION}" in result.stderr
     assert "reading repositories" in result.stderr  # the progress bar
 

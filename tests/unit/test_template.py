@@ -43,6 +43,7 @@ FUNCTIONS = {
     "DeleterFunction": "ecr_sweeper.handlers.delete.handler",
     "SummaryFunction": "ecr_sweeper.handlers.summarize.handler",
     "CapsFunction": "ecr_sweeper.handlers.check_caps.handler",
+    "FailureFunction": "ecr_sweeper.handlers.describe_failure.handler",
 }
 
 # Every optional parameter set: the conditional statements and properties all appear.
@@ -144,6 +145,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
     },
     # Writes the approved list; looks again for a deleting run of another stack.
     "CapsFunction": {*LOGS, *XRAY, *RUN_DATA, *RUN_LOCK_ACROSS_STACKS},
+    "FailureFunction": {*LOGS, *XRAY},  # calls no AWS API
     "StateMachine": {
         "lambda:InvokeFunction",
         "s3:GetObject",
@@ -176,6 +178,7 @@ RUN_BUCKET_KEY_ACTIONS: dict[str, set[str]] = {
     "DeleterFunction": RUN_BUCKET_KEY,
     "SummaryFunction": RUN_BUCKET_KEY,
     "CapsFunction": RUN_BUCKET_KEY,
+    "FailureFunction": set(),
     "StateMachine": RUN_BUCKET_KEY,
     "StateMachineWeekly": set(),
 }
@@ -234,6 +237,7 @@ RUN_FILES_WRITTEN = {
     "CapsFunction": {"approved.json"},
     "DeleterFunction": {"progress/*", "results/*"},
     "SummaryFunction": {"report.json", "report.md"},
+    "FailureFunction": set(),
 }
 
 BOUNDARY = {
@@ -488,7 +492,7 @@ def test_every_role_has_an_owner_with_expected_actions(scenario: str) -> None:
     cfn = deployed(scenario)
     # Six functions, the state machine and the schedule: one role each, none shared.
     owned = [role_id(cfn, owner) for owner in EXPECTED_ACTIONS]
-    assert len(set(owned)) == len(owned) == 8
+    assert len(set(owned)) == len(owned) == 9
     assert set(roles(cfn)) == set(owned)
 
 
@@ -561,7 +565,7 @@ def test_every_role_carries_the_optional_permissions_boundary() -> None:
         "Fn::Not": [{"Fn::Equals": [{"Ref": "PermissionsBoundaryArn"}, ""]}]
     }
     all_roles = roles(template)
-    assert len(all_roles) == 8
+    assert len(all_roles) == 9
     for name, role in all_roles.items():
         assert role["Properties"].get("PermissionsBoundary") == BOUNDARY, name
     boundary = ALL_OPTIONS["PermissionsBoundaryArn"]
@@ -615,6 +619,8 @@ def test_s3_access_is_scoped_to_the_run_bucket_prefixes(scenario: str) -> None:
             "s3:AbortMultipartUpload",
         },
         "${RunBucket.Arn}/cache/task-definitions/images.json": {"s3:GetObject", "s3:PutObject"},
+        # The last run's report, for the next one's "since the run before" (run_store.py).
+        "${RunBucket.Arn}/reports/latest.json": {"s3:GetObject", "s3:PutObject"},
         RUN_LOCK: {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"},
     }
     for name, role in roles(deployed(scenario)).items():
@@ -677,7 +683,8 @@ def test_run_bucket_policy_denies_writes_by_anyone_but_the_stacks_roles(scenario
     (condition,) = deny["Condition"].values()
     assert list(deny["Condition"]) == ["ArnNotLike"]
     exempt = condition["aws:PrincipalArn"]
-    owners = [*FUNCTIONS, "StateMachine"]
+    # FailureFunction reads and writes no run data: it is not exempt.
+    owners = [*(f for f in FUNCTIONS if RUN_FILES_WRITTEN[f]), "StateMachine"]
     expected = [{"Fn::GetAtt": [role_id(cfn, owner), "Arn"]} for owner in owners]
     break_glass = SCENARIOS[scenario].get("RunDataBreakGlassArn")
     assert sorted(map(json.dumps, exempt)) == sorted(

@@ -85,13 +85,18 @@ def test_a_failing_repository_fails_the_run_and_names_it(run_workflow):
     )
     assert result["status"] == "FAILED"
     subjects = [n["subject"] for n in result["notifications"]]
-    assert "ecr-sweeper: a repository failed" in subjects
-    assert "ecr-sweeper: run FAILED" in subjects
+    assert "ecr-sweeper: repository app FAILED in Delete: AwsRequestError" in subjects
+    assert "ecr-sweeper: run FAILED in Summarize: RepositoriesFailed" in subjects
     repo_messages = [
         n["message"]
         for n in result["notifications"]
-        if n["subject"] == "ecr-sweeper: a repository failed"
+        if n["subject"].startswith("ecr-sweeper: repository")
     ]
-    assert any("in state Delete" in m for m in repo_messages)
+    assert any("FAILED in state Delete" in m and "Repository: app" in m for m in repo_messages)
+    # In words: the type, the message and what to do; the trace stays in the log.
+    for message in repo_messages:
+        assert "Traceback" not in message and "stackTrace" not in message
+        assert "What to do: AWS refused a request" in message
+        assert "Log of Delete (stack trace): https://" in message
     assert result["error"] == "RepositoriesFailed"
     assert deleted(result, "app") == set()

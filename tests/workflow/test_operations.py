@@ -42,9 +42,13 @@ def test_success_notification_carries_the_table_totals_and_links():
     )
     assert any(line.startswith("Map Run (plan): https://") and ":mapRun:" in line for line in lines)
     assert any(line.startswith("Map Run (delete): https://") for line in lines)
+    # The s3:// URI, and its S3 console page beside it.
     assert any(
-        line.startswith("Full report: s3://") and line.endswith("/report.md") for line in lines
+        line.startswith("Full report: s3://")
+        and "/report.md (https://ap-northeast-1.console.aws.amazon.com/s3/object/" in line
+        for line in lines
     )
+    assert "TOTAL | | 110 (1.8 GB) | -10 (168 MB) | 100 (1.7 GB) | 2 ok" in lines
 
 
 def test_no_success_notification_unless_asked_and_dry_runs_say_so():
@@ -73,10 +77,22 @@ def test_the_notification_sums_repositories_past_the_tenth():
     ) as e:
         result = e.run(None)
     message = result["notifications"][0]["message"]
-    assert (
-        "... and 4 more repositories: TOTAL 4 (67 MB), EXPIRED -4 (67 MB), KEEP 0 (0 B)"
-        in _squeeze(message)
-    )
+    lines = _squeeze(message)
+    assert "... 4 more repositories | | 4 (67 MB) | -4 (67 MB) | 0 (0 B) | 4 ok" in lines
+    # The TOTAL line is the sum of every row above it, the summed one included.
+    start = lines.index("REPOSITORY | TYPE | TOTAL | EXPIRED | KEEP | STATUS")
+    (total,) = [line for line in lines[start:] if line.startswith("TOTAL |")]
+    rows = [
+        [cell.strip() for cell in line.split("|")]
+        for line in lines[start + 1 : lines.index(total)]
+        if " | " in line and not line.startswith("-")
+    ]
+    assert len(rows) == 11  # ten repositories, then the rest summed
+    counts = [[int(cell.split(" ")[0]) for cell in row[2:5]] for row in rows]
+    sums = [sum(column) for column in zip(*counts, strict=True)]
+    total_cells = [cell.strip() for cell in total.split("|")]
+    assert [int(cell.split(" ")[0]) for cell in total_cells[2:5]] == sums
+    assert total.endswith("| 14 ok")
     assert "example-extra" in message  # the first ten are rows of the table
 
 
@@ -88,13 +104,22 @@ def test_failure_notification_names_execution_state_error_cause_and_link():
     with Emulator(inventory_from_dict(data), config_file=CONFIG) as e:
         result = e.run('{"dry_run": false}')
     (note,) = result["notifications"]
-    assert note["subject"] == "ecr-sweeper: run FAILED"
+    assert note["subject"] == "ecr-sweeper: run FAILED in ScanInUse: AwsRequestError"
     name = result["execution_arn"].rsplit(":", 1)[-1]
     message = note["message"]
-    assert f"ecr-sweeper run {name} FAILED in state ScanInUse." in message
+    assert f"ecr-sweeper run {name}: FAILED in state ScanInUse." in message
     assert "Error: AwsRequestError" in message
     assert "lambda:list_functions" in message or "lambda:ListFunctions" in message
+    assert "What to do: AWS refused a request" in message
     assert f"#/v2/executions/details/{result['execution_arn']}" in message
+    # The Lambda runtime's JSON and its stack trace stay in the log, which is linked.
+    assert "stackTrace" not in message and "errorMessage" not in message
+    assert "Log of ScanInUse (stack trace): https://ap-northeast-1.console.aws.amazon.com/" in (
+        message
+    )
+    # The run's cause (describe-execution, the CLI's stderr) is in words too.
+    assert result["cause"].startswith("AwsRequestError: ")
+    assert "What to do:" in result["cause"] and "stackTrace" not in result["cause"]
 
 
 def test_report_json_and_markdown():

@@ -17,6 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ecr_sweeper.adapters.aws import classify
+from ecr_sweeper.core.failure_words import read_failure
 from ecr_sweeper.errors import RunDataError
 from ecr_sweeper.events import MapResults
 
@@ -26,10 +27,12 @@ PREFIX = "map-results/"
 @dataclass
 class ChildResults:
     succeeded: list[dict[str, Any]] = field(default_factory=list)  # each child's Output
-    # repository -> "Error: Cause" of each failed child
+    # repository -> "Error: message" of each failed child
     failed: dict[str, str] = field(default_factory=dict)
     # repository -> its child execution's ARN (succeeded or failed): its steps
     executions: dict[str, str] = field(default_factory=dict)
+    # repository -> the stack trace of the function that failed it, for the report
+    traces: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _read_json(s3: Any, bucket: str, key: str) -> Any:
@@ -66,8 +69,11 @@ def read_child_results(s3: Any, where: MapResults, run_bucket: str) -> ChildResu
         for entry in files.get("FAILED", []):
             for child in _read_json(s3, where.bucket, entry["Key"]):
                 repository = _note_execution(results, child)
-                error, cause = child.get("Error") or "", child.get("Cause") or ""
-                results.failed[repository] = f"{error}: {cause}" if cause else error
+                # The Lambda runtime's JSON in words; its stack trace apart.
+                failure = read_failure(child.get("Error"), child.get("Cause"))
+                results.failed[repository] = failure.short()
+                if failure.trace:
+                    results.traces[repository] = failure.trace
     except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as error:
         raise RunDataError(f"Map results at s3://{where.bucket}/{where.key}: {error}") from error
     return results

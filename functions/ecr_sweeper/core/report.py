@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from ecr_sweeper.core.failure_words import DEFAULT_NEXT, NEXT_STEPS
 from ecr_sweeper.core.links import arn_parts, s3_with_link, states_link
 from ecr_sweeper.core.report_model import (
     Count,
@@ -78,6 +79,7 @@ def build_report(
     failures: Mapping[str, str] | None = None,
     progress: Mapping[str, Mapping[str, Any]] | None = None,
     executions: Mapping[str, Mapping[str, str]] | None = None,
+    traces: Mapping[str, list[str]] | None = None,
 ) -> Report:
     """Combine every repository's result; a repository with no result did not finish.
 
@@ -105,6 +107,7 @@ def build_report(
                     unconfirmed=len(sent - gone - moved),
                     plan_execution=executions.get(name, {}).get("plan", ""),
                     sweep_execution=executions.get(name, {}).get("sweep", ""),
+                    trace=traces.get(name, []),
                 )
             )
             continue
@@ -131,6 +134,7 @@ def build_report(
                 held=result.held,
                 plan_execution=executions.get(name, {}).get("plan", ""),
                 sweep_execution=executions.get(name, {}).get("sweep", ""),
+                trace=traces.get(name, []) if result.status == "failed" else [],
             )
         )
     # Most bytes reclaimed first, as an operator reads it.
@@ -266,7 +270,8 @@ def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str
             for label, link in repository_links(line)
         ]
         if result is None:
-            parts += [f"## {line.repository}", "", f"FAILED: {line.error}", "", *steps, ""]
+            parts += [f"## {line.repository}", "", f"FAILED: {line.error}", ""]
+            parts += [*_what_to_do(line), *steps, "", *_trace(line)]
             if line.deleted or line.archived_now or line.unconfirmed:
                 parts += [
                     f"Deleted before the failure: {line.deleted} images"
@@ -311,6 +316,7 @@ def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str
             *([""] if steps else []),
         ]
         if line.error:
+            parts += [*_what_to_do(line), *_trace(line)]
             parts += [
                 f"FAILED: {line.error}. Deleted before the failure: {len(result.deleted)} "
                 + "images"
@@ -374,6 +380,27 @@ def render_markdown(report: Report, results: dict[str, RepositoryResult]) -> str
         ]
         parts.append("")
     return "\n".join(parts)
+
+
+def _what_to_do(line: RepositoryLine) -> list[str]:
+    error = line.error.split(":", 1)[0].strip()
+    return [f"What to do: {NEXT_STEPS.get(error, DEFAULT_NEXT)}", ""]
+
+
+def _trace(line: RepositoryLine) -> list[str]:
+    """The failed function's stack trace, folded: the words come first."""
+    if not line.trace:
+        return []
+    return [
+        "<details><summary>Stack trace</summary>",
+        "",
+        "```",
+        *[frame.rstrip("\n") for frame in line.trace],
+        "```",
+        "",
+        "</details>",
+        "",
+    ]
 
 
 def _changes_lines(report: Report) -> list[str]:

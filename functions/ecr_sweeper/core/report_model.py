@@ -80,6 +80,8 @@ class RepositoryLine(BaseModel):
     # The repository's child executions (ARNs), from each Map's ResultWriter: its steps.
     plan_execution: str = ""
     sweep_execution: str = ""
+    # The stack trace of the function that failed the repository (the log has it too).
+    trace: list[str] = Field(default_factory=list)
 
 
 class Report(BaseModel):

@@ -23,6 +23,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     # Why a repository's child execution failed, and each one's ARN, from the Maps' results.
     failures: dict[str, str] = {}
     executions: dict[str, dict[str, str]] = {}
+    traces: dict[str, list[str]] = {}
     for label, where in (("plan", summary.plan_results), ("sweep", summary.sweep_results)):
         if where is None:
             continue
@@ -32,6 +33,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             logger.warning("the Map results could not be read", extra={"error": str(error)})
             continue
         failures.update(children.failed)
+        traces.update(children.traces)
         for repository, arn in children.executions.items():
             executions.setdefault(repository, {})[label] = arn
     try:
@@ -42,6 +44,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             notify_on_success=env("NOTIFY_ON_SUCCESS", "false").lower() == "true",
             failures=failures,
             executions=executions,
+            traces=traces,
             execution_arn=summary.execution_id,
         )
     except Exception:
