@@ -86,8 +86,10 @@ def build_report(
     `failures`: why a repository's child execution failed ("Error: Cause"); `progress`:
     the journal of a deleter that stopped before writing its result (what ECR confirmed
     it deleted or archived, and what it sent); `executions`: each repository's child
-    executions, by Map ("plan", "sweep": their ARNs)."""
+    executions, by Map ("plan", "sweep": their ARNs); `traces`: the stack trace of the
+    function that failed a repository's child."""
     failures, progress, executions = failures or {}, progress or {}, executions or {}
+    traces = traces or {}
     lines: list[RepositoryLine] = []
     failed: list[str] = []
     for name in repositories:
