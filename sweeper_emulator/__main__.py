@@ -127,7 +127,7 @@ def run(
         verbose=verbose,
         from_build=Path(build_dir) if build_dir else None,
     ) as emulator:
-        result = emulator.run(execution_input)
+        result = emulator.run(execution_input, watch=_progress_printer())
         report = _report_text(emulator, result)
     if result_path:
         Path(result_path).write_text(json.dumps(result, indent=2, default=str) + "\n")
@@ -151,9 +151,24 @@ def build(build_dir: str | None) -> None:
         raise click.ClickException(str(error)) from error
 
 
+def _progress_printer() -> Any:
+    """What `ecr-sweeper run` prints while a run goes on (the phase, "repositories
+    planned N of M"), on stderr: stdout is the report."""
+    from ecr_sweeper.run_progress import ExecutionProgress
+
+    progress: dict[str, ExecutionProgress] = {}
+
+    def watch(sfn: Any, execution_arn: str) -> None:
+        looker = progress.setdefault(execution_arn, ExecutionProgress(sfn, execution_arn))
+        for line in looker.look():
+            click.echo(line, err=True)
+
+    return watch
+
+
 def _report_text(emulator: Emulator, result: dict) -> str:
     """The ecrm-style table from the run's own report, then what ECR now holds."""
-    from ecr_sweeper.core.report import Report, render_summary_line, render_table
+    from ecr_sweeper.core.report import Report, plural, render_summary_line, render_table
 
     name = result["execution_arn"].rsplit(":", 1)[-1]
     lines = [f"execution {name}: {result['status']}"]
@@ -163,6 +178,8 @@ def _report_text(emulator: Emulator, result: dict) -> str:
         report = None
     if report is not None:
         lines += ["", render_table(report), "", render_summary_line(report)]
+        if report.changes:
+            lines += [f"Since {report.previous_execution}: {change}" for change in report.changes]
     changed = [
         (verb, repository, digests)
         for repository, outcome in result["repositories"].items()
@@ -175,10 +192,10 @@ def _report_text(emulator: Emulator, result: dict) -> str:
     if changed:
         lines.append("")
         for verb, repository, digests in changed:
-            lines.append(f"{verb} {len(digests)} images on {repository}:")
+            lines.append(f"{verb} {plural(len(digests), 'image')} on {repository}:")
             lines += [f"  {digest}" for digest in digests]
     elif report is not None and report.dry_run:
-        lines += ["", "Dry run: nothing was deleted. To delete: --input '{\"dry_run\": false}'"]
+        lines += ["", "To delete what it would: --input '{\"dry_run\": false}'"]
     elif report is not None:
         lines += ["", "Nothing was deleted or archived."]
     if result["status"] != "SUCCEEDED":

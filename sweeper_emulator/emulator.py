@@ -8,7 +8,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -336,9 +336,13 @@ class Emulator:
         name: str | None = None,
         timeout_s: float = 1800,
         stack: runtime.Stack | None = None,
+        watch: Callable[[Any, str], None] | None = None,
+        watch_every_s: float = 1.0,
     ) -> dict[str, Any]:
         """Start an execution (of `stack`, default the first one deployed), wait for it,
-        and return the result (see docs/emulator.md)."""
+        and return the result (see docs/emulator.md). `watch(sfn client, execution ARN)`
+        is called every `watch_every_s` while it runs, and once at its end: what the
+        command line prints as progress."""
         assert self.stack is not None, "use the Emulator as a context manager"
         stack = self._run_stack = stack or self.stack
         faults.CALLS.reset(self.inventory.faults)
@@ -376,8 +380,14 @@ class Emulator:
             arguments["input"] = execution_input
         started = time.monotonic()
         execution_arn = sfn.start_execution(**arguments)["executionArn"]
+        watched = 0.0
         while True:
             description = sfn.describe_execution(executionArn=execution_arn)
+            if watch is not None and (
+                description["status"] in TERMINAL or time.monotonic() - watched >= watch_every_s
+            ):
+                watched = time.monotonic()
+                watch(sfn, execution_arn)
             if description["status"] in TERMINAL:
                 break
             if time.monotonic() - started > timeout_s:

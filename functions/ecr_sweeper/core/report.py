@@ -206,7 +206,7 @@ def render_summary_line(report: Report) -> str:
         f" ({format_size(report.bytes_reclaimed)}){indexes}{archived} "
         f"in {plural(len(report.repositories), 'repository', 'repositories')}"
         + (
-            f"; {plural(len(held), 'repository', 'repositories')} HELD, nothing deleted there: "
+            f"; {plural(len(held), 'repository', 'repositories')} HELD: "
             + first_names([f"{h.repository} ({held_by(h.held)})" for h in held], FAILURE_ROWS)
             if held
             else ""
@@ -454,8 +454,8 @@ def _steps_lines(lines: list[RepositoryLine], limit: int) -> list[str]:
         links = "; ".join(f"{label} {link}" for label, link in repository_links(line))
         why = line.error[:FAILURE_DETAIL] if line.status == "failed" else line.held
         out.append(
-            f"- {line.repository}: {status_cell(line)}"
-            + (f": {why}" if why else "")
+            f"- {line.repository}: "
+            + (f"{line.status.upper()}: {why}" if why else status_cell(line))
             + (f" (steps: {links})" if links else "")
         )
     if len(lines) > limit:
@@ -501,8 +501,7 @@ def render_notification(report: Report, links: Links) -> tuple[str, str]:
     ]
     if held:
         lines += [
-            f"Held by a safety cap, nothing deleted: "
-            f"{plural(len(held), 'repository', 'repositories')}:",
+            f"Held by a safety cap: {plural(len(held), 'repository', 'repositories')}:",
             *_steps_lines(held, NOTIFICATION_ROWS),
             "",
         ]
