@@ -64,6 +64,7 @@ from ecr_sweeper.core.report import (
     Report,
     RepositoryResult,
     build_report,
+    held_by_max_deletions,
     render_failure,
     render_markdown,
     render_notification,
@@ -863,6 +864,8 @@ def summarize_run(
             "execution_arn": execution_arn or run.execution_arn,
         }
     )
+    if run.dry_run:  # the deletion cap CheckCaps applies to deleting runs only
+        report = held_by_max_deletions(report, _config(store, run).safety.max_deletions)
     report = _with_changes(report, clients("s3"), run.bucket)
     report_key = store.put_model(REPORT, report)
     markdown_key = store.put_text(

@@ -104,3 +104,18 @@ def test_the_total_line_is_the_sum_of_the_rows_above_it(pairs, limit) -> None:
     for column in (2, 3, 4):
         assert int(total[column].split(" ")[0]) == sum(int(r[column].split(" ")[0]) for r in rows)
     assert len(rows) == min(len(lines), limit) + (1 if len(lines) > limit else 0)
+
+
+def test_a_dry_run_over_max_deletions_shows_what_a_deleting_run_would_hold() -> None:
+    from ecr_sweeper.core.report import held_by_max_deletions
+
+    quiet = RepositoryLine(repository="quiet", status="ok", rows=[_row("Image", 3, 0)])
+    report = _report([OK, quiet])
+    assert held_by_max_deletions(report, limit=2) == report  # 2 deletions: within the cap
+    held = held_by_max_deletions(report, limit=1)
+    status = {line.repository: line.status for line in held.repositories}
+    assert status == {"app": "held", "quiet": "ok"}  # quiet would delete nothing anyway
+    assert "HELD (max_deletions)" in render_table(held)
+    assert "1 repository HELD: app (max_deletions)" in render_summary_line(held)
+    deleting = _report([OK], dry_run=False)  # CheckCaps fails such a run: no report
+    assert held_by_max_deletions(deleting, limit=1) == deleting

@@ -72,8 +72,8 @@ def test_archived_and_deleted_images_are_reported_apart(run_workflow):
     markdown = result["report_md"]
     assert summary in markdown
     table = [" ".join(line.split()) for line in markdown.splitlines()]
-    assert "| REPOSITORY | TYPE | TOTAL | EXPIRED | ARCHIVE | KEEP |" in table
-    assert "| app | Image | 6 (215 MB) | -1 (10 MB) | 4 (200 MB) | 1 (5.0 MB) |" in table
+    assert "| REPOSITORY | TYPE | TOTAL | EXPIRED | ARCHIVE | KEEP | STATUS |" in table
+    assert "| app | Image | 6 (215 MB) | -1 (10 MB) | 4 (200 MB) | 1 (5.0 MB) | ok |" in table
     deleted_part, archived_part = markdown.split("Deleted:", 1)[1].split("Archived:", 1)
     assert digest("cold") in deleted_part and digest("old0") not in deleted_part
     assert all(digest(label) in archived_part for label in ARCHIVED)
@@ -125,6 +125,6 @@ def test_the_emulator_prints_what_it_archived(tmp_path):
         timeout=300,
     )
     assert completed.returncode == 0, completed.stderr
-    assert "Deleted 1 images on app:" in completed.stdout
+    assert "Deleted 1 image on app:" in completed.stdout
     assert "Archived 4 images on app:" in completed.stdout
     assert "and archived 4 images (200 MB)" in completed.stdout

@@ -45,6 +45,7 @@ __all__ = [
     "build_report",
     "console_link",
     "first_names",
+    "held_by_max_deletions",
     "link_lines",
     "plural",
     "render_failure",
@@ -154,6 +155,26 @@ def build_report(
         images_archived=sum(line.archived_now for line in lines),
         bytes_archived=sum(line.bytes_archived for line in lines),
     )
+
+
+def held_by_max_deletions(report: Report, limit: int) -> Report:
+    """A dry run whose plans delete more than safety.max_deletions in all: a deleting run
+    would fail in CheckCaps and delete nothing. Say so where the operator reads it: every
+    repository it would have deleted from is HELD (max_deletions)."""
+    planned = report.images_deleted + report.images_archived
+    if not report.dry_run or planned <= limit:
+        return report
+    why = (
+        f"max_deletions: the plans delete {planned} images in all, more than "
+        f"safety.max_deletions ({limit}): a deleting run would delete nothing"
+    )
+    lines = [
+        line.model_copy(update={"status": "held", "held": why})
+        if line.status == "ok" and (line.deleted or line.archived_now)
+        else line
+        for line in report.repositories
+    ]
+    return report.model_copy(update={"repositories": lines})
 
 
 def first_names(names: list[str], limit: int, what: str = "") -> str:
