@@ -79,7 +79,7 @@ def test_archived_and_deleted_images_are_reported_apart(run_workflow):
     assert all(digest(label) in archived_part for label in ARCHIVED)
 
     [notification] = result["notifications"]
-    assert "deleted 1 images (10 MB), archived 4 (200 MB)" in notification["subject"]
+    assert "deleted 1 image (10 MB), archived 4 (200 MB)" in notification["subject"]
     assert summary in notification["message"]
     output = result["output"]
     assert (output["images_deleted"], output["images_archived"]) == (1, 4)
