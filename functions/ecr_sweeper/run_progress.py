@@ -7,8 +7,9 @@ Map Runs, DescribeMapRun for how many items each Map Run has finished.
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from ecr_sweeper.core.failure_words import WHAT_TO_DO, read_failure
 
 # A Map Run's items are repositories; what a finished one was, by the Map state's Label
 # (statemachine/sweep.asl.json).
@@ -84,15 +85,19 @@ class ExecutionProgress:
 
 
 def failure_in_words(error: str | None, cause: str | None) -> str:
-    """`error: ...` and `cause: ...` lines. A function's error comes as the Lambda runtime
-    writes it, JSON with errorType, errorMessage and stackTrace: only its message is kept
-    (and its type, if the error names another), not the stack trace; the logs have it."""
-    try:
-        lambda_error = json.loads(cause or "")
-    except ValueError:
-        lambda_error = None
-    if isinstance(lambda_error, dict) and "errorMessage" in lambda_error:
-        kind = lambda_error.get("errorType")
-        message = str(lambda_error["errorMessage"])
-        cause = message if kind in (None, error) else f"{kind}: {message}"
-    return f"error: {error or '(none)'}\ncause: {cause or '(none)'}"
+    """`error: ...`, `cause: ...` and, when the cause says it, `what to do: ...` lines.
+
+    A failed run's cause is in words already (FailureFunction: `Type: message What to
+    do: ...`); the type, said on the error line, is not repeated. A cause as the Lambda
+    runtime writes it (JSON with errorType, errorMessage and stackTrace: a run whose
+    FailureFunction could not answer, or an older stack) is read the same way, without
+    its stack trace: the function's log has it."""
+    failure = read_failure(error, cause)
+    message, _, what_to_do = failure.message.partition(f" {WHAT_TO_DO}")
+    if failure.error != (error or failure.error):
+        message = f"{failure.error}: {message}"  # the runtime names a more precise type
+    message = message.removeprefix(f"{error}: ") if error else message
+    lines = [f"error: {error or '(none)'}", f"cause: {message or '(none)'}"]
+    if what_to_do:
+        lines.append(f"what to do: {what_to_do}")
+    return "\n".join(lines)

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from ecr_sweeper.cli import main
+from ecr_sweeper.core.failure_words import NEXT_STEPS
 from ecr_sweeper.core.report import Report, render_summary_line, render_table
 from sweeper_emulator.emulator import Emulator
 from sweeper_emulator.inventory import inventory_from_dict
@@ -122,9 +123,10 @@ def test_a_failed_run_exits_1_with_its_error_in_words() -> None:
     assert "phase: ScanFailed" in lines
     assert f"execution {name}: FAILED" in lines
     # The scan's Lambda error: its type and message, not the JSON nor its stack trace.
-    assert lines[-2:] == [
+    assert lines[-3:] == [
         "error: AwsRequestError",
         "cause: ecs:list_clusters: AccessDeniedException: injected by the emulator",
+        "what to do: " + NEXT_STEPS["AwsRequestError"],
     ]
     assert "no report" in result.stderr
     output = result.stdout + result.stderr

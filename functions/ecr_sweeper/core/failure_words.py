@@ -55,6 +55,7 @@ NEXT_STEPS = {
     "Sandbox.Timedout": "the function ran out of time (900 s): look at its log; a very "
     "large repository may need a run on its own.",
 }
+WHAT_TO_DO = "What to do: "  # how the readable cause joins the message and the next step
 DEFAULT_NEXT = "read the failed step's log (link below) for the stack trace, then run again."
 
 
@@ -136,5 +137,5 @@ def describe(
     return Described(
         subject=subject[:SUBJECT_LIMIT],
         message="\n".join(lines),
-        cause=f"{failure.short()} What to do: {failure.next_step}",
+        cause=f"{failure.short()} {WHAT_TO_DO}{failure.next_step}",
     )
