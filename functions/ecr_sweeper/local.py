@@ -28,6 +28,7 @@ from botocore.exceptions import (
     NoCredentialsError,
     ReadTimeoutError,
 )
+from botocore.parsers import ResponseParserError
 
 from ecr_sweeper import steps
 from ecr_sweeper.adapters import ecr as ecr_api
@@ -216,9 +217,14 @@ def reach_aws(session: Any) -> str:
     sts = read_only(session.client("sts", region_name=region, config=FIRST_CALL_CONFIG))
     try:
         return str(sts.get_caller_identity()["Account"])
-    except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError) as error:
+    except (
+        EndpointConnectionError,
+        ConnectTimeoutError,
+        ReadTimeoutError,
+        ResponseParserError,  # something answered that is not AWS (a proxy, a captive portal)
+    ) as error:
         raise LocalError(
-            f"cannot reach AWS STS in {region} ({error}). Check the network or VPN, a proxy "
+            f"cannot reach AWS STS in {region} ({' '.join(str(error).split())}). Check the network or VPN, a proxy "
             "(HTTPS_PROXY, NO_PROXY), the region (--region, AWS_DEFAULT_REGION) and any "
             "AWS_ENDPOINT_URL setting"
         ) from error

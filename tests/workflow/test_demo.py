@@ -114,7 +114,7 @@ def test_the_demo_command_runs_the_artifact_and_prints_what_the_readme_says(tmp_
     assert completed.returncode == 0, completed.stderr
     table = [" ".join(line.split()) for line in completed.stdout.splitlines()]
     expected = _readme_table()
-    assert len(expected) == 6 and expected[0].startswith("REPOSITORY | TYPE")
+    assert len(expected) == 5 and expected[0].startswith("REPOSITORY | TYPE")
     assert expected[-1].startswith("TOTAL | | 110 (1.8 GB) | -10 (168 MB)")
     assert all(line in table for line in expected), (expected, completed.stdout)
     assert "example-web | Image | 55 (924 MB) | -5 (84 MB) | 50 (840 MB) | ok" in table

@@ -51,8 +51,10 @@ def test_payloads_stay_under_16_kib_with_300_repositories_and_2500_images(run_wo
 
 # Whatever the number of held repositories: 40 of them here, each with a 256-character
 # name (the longest ECR allows), once made the summary's output and its notification
-# grow by a name each (4,500 held repositories made a 280,840-byte message).
-HELD_BOUND = 10 * 1024
+# grow by a name each (4,500 held repositories made a 280,840-byte message). The
+# notification names ten of them, each with its status and the link to its steps, in
+# the table and below it: the 16 KiB bound of design.md (test_summary_size.py).
+HELD_BOUND = 16 * 1024
 
 
 def test_the_largest_payload_does_not_grow_with_the_held_repositories(run_workflow):

@@ -206,9 +206,10 @@ def _held(report: Report) -> list[RepositoryLine]:
     return [line for line in report.repositories if line.status == "held"]
 
 
-def render_summary_line(report: Report) -> str:
-    """One line: what left ECR (or would), where, and the repositories held or failed.
-    A dry run says so once, at its start."""
+def render_summary_line(report: Report, *, names: bool = True) -> str:
+    """One line: what left ECR (or would), where, and the repositories held or failed
+    (their first names, or only how many without `names`: the notification lists
+    them below). A dry run says so once, at its start."""
     verb = "would delete" if report.dry_run else "deleted"
     archived = (
         f", and {_archive_verb(report)} {plural(report.images_archived, 'image')} "
@@ -227,14 +228,19 @@ def render_summary_line(report: Report) -> str:
         f" ({format_size(report.bytes_reclaimed)}){indexes}{archived} "
         f"in {plural(len(report.repositories), 'repository', 'repositories')}"
         + (
-            f"; {plural(len(held), 'repository', 'repositories')} HELD: "
-            + first_names([f"{h.repository} ({held_by(h.held)})" for h in held], FAILURE_ROWS)
+            f"; {plural(len(held), 'repository', 'repositories')} HELD"
+            + (
+                ": "
+                + first_names([f"{h.repository} ({held_by(h.held)})" for h in held], FAILURE_ROWS)
+                if names
+                else ""
+            )
             if held
             else ""
         )
         + (
-            f"; {plural(len(report.failed), 'repository', 'repositories')} FAILED: "
-            + first_names(report.failed, FAILURE_ROWS)
+            f"; {plural(len(report.failed), 'repository', 'repositories')} FAILED"
+            + (": " + first_names(report.failed, FAILURE_ROWS) if names else "")
             if report.failed
             else ""
         )
@@ -469,16 +475,12 @@ NOTIFICATION_ROWS = 10  # repositories listed one by one; the rest are summed in
 
 
 def _steps_lines(lines: list[RepositoryLine], limit: int) -> list[str]:
-    """`- repo: HELD (max_delete_ratio): plan <link>`, for the first `limit` repositories."""
+    """`- repo: HELD (max_delete_ratio), plan steps <link>`, for the first `limit`
+    repositories (why a cap held each one is in the report)."""
     out = []
     for line in lines[:limit]:
-        links = "; ".join(f"{label} {link}" for label, link in repository_links(line))
-        why = line.error[:FAILURE_DETAIL] if line.status == "failed" else line.held
-        out.append(
-            f"- {line.repository}: "
-            + (f"{line.status.upper()}: {why}" if why else status_cell(line))
-            + (f" (steps: {links})" if links else "")
-        )
+        links = "; ".join(f"{label} steps {link}" for label, link in repository_links(line))
+        out.append(f"- {line.repository}: {status_cell(line)}" + (f", {links}" if links else ""))
     if len(lines) > limit:
         out.append(f"- and {len(lines) - limit} more (see the full report)")
     return out
@@ -512,7 +514,7 @@ def render_notification(report: Report, links: Links) -> tuple[str, str]:
         f"ecr-sweeper run {report.execution_name}: "
         + ("dry run, nothing was deleted" if report.dry_run else done),
         "",
-        render_summary_line(report).removeprefix("DRY RUN: "),
+        render_summary_line(report, names=False).removeprefix("DRY RUN: "),
         f"Images in use found by the scan: {report.in_use_images}",
         *[line[0].upper() + line[1:] for line in sources_lines(report)],
         *[f"Since the run before ({report.previous_execution}): {c}" for c in report.changes],
