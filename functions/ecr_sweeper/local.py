@@ -223,8 +223,9 @@ def reach_aws(session: Any) -> str:
         ReadTimeoutError,
         ResponseParserError,  # something answered that is not AWS (a proxy, a captive portal)
     ) as error:
+        said = " ".join(str(error).split())
         raise LocalError(
-            f"cannot reach AWS STS in {region} ({' '.join(str(error).split())}). Check the network or VPN, a proxy "
+            f"cannot reach AWS STS in {region} ({said}). Check the network or VPN, a proxy "
             "(HTTPS_PROXY, NO_PROXY), the region (--region, AWS_DEFAULT_REGION) and any "
             "AWS_ENDPOINT_URL setting"
         ) from error
