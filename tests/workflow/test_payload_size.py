@@ -85,5 +85,5 @@ def test_the_largest_payload_does_not_grow_with_the_held_repositories(run_workfl
     assert result["max_state_payload_bytes"] <= HELD_BOUND
     (note,) = result["notifications"]
     assert len(note["message"].encode()) <= HELD_BOUND
-    assert "and 30 more held repositories" in note["message"]
+    assert "- and 30 more (see the full report)" in note["message"]
     assert "report.md" in note["message"]

@@ -136,7 +136,7 @@ def test_the_notification_names_held_repositories_with_their_steps(runs):
     lines = _squeeze(note["message"])
     (held,) = [line for line in lines if line.startswith("- held: HELD (max_delete_ratio), ")]
     assert f"plan steps {CONSOLE}#/v2/executions/details/" in held
-    assert "would delete 0 images (0 B) in 3 repositories; 1 repository HELD" in lines
+    assert "would delete 2 images (2.0 kB) in 3 repositories; 1 repository HELD" in lines
     # A dry run says once that nothing was deleted; the summary line does not repeat it.
     assert sum("nothing was deleted" in line for line in lines) == 1
     assert not any("FAILED" in line for line in lines)
