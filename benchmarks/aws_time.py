@@ -184,7 +184,7 @@ def step_s(step: Step, concurrency: int, assume: Assumptions) -> float:
         run = assume.transition_s + assume.cold_start_s + function.invocation_s(assume)
         return max(run, throttled)
     if step.children == 0:
-        return assume.map_start_s
+        return assume.map_start_s + throttled  # no child: no call either, in a real run
     lanes = min(concurrency, step.children)
     cold = len(step.functions) * (assume.cold_start_s - assume.warm_start_s)
     waves = ceil(step.children / lanes)

@@ -585,7 +585,9 @@ def _aws_time_section(data: dict[str, Any]) -> list[str]:
     ]
     out += _table(
         ["figure", "value", "source"],
-        _assumption_rows(data["aws_time_assumptions"]),
+        _assumption_rows(
+            data.get("aws_time_assumptions") or aws_time.describe(aws_time.Assumptions())
+        ),
         "lrl",
     )
     out += [
