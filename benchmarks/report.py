@@ -141,8 +141,7 @@ def render(data: dict[str, Any]) -> str:
         "",
     ]
     out += _table(RUN_HEADER, _run_rows(sizes, "second"))
-    if all("aws_time" in s[run] for s in sizes for run in ("first", "second")):
-        out += _aws_time_section(data)
+    out += _aws_time_section(data)
 
     if "wide-20" in by_name and "wide-5000" in by_name:
         small, large = by_name["wide-20"]["first"], by_name["wide-5000"]["first"]
@@ -348,8 +347,7 @@ def render(data: dict[str, Any]) -> str:
         "rounded up to 100 ms) at 64 MB, instead of its own state transitions.",
         "",
     ]
-    if all("aws_time" in s[run] for s in sizes for run in ("first", "second")):
-        out += _child_type_section(data)
+    out += _child_type_section(data)
     out += [
         "## How the accounts are built",
         "",
@@ -520,9 +518,18 @@ def _assumption_rows(assume: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+def _modelled(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The sizes whose runs have the AWS time model's figures (older results have none)."""
+    return [s for s in data["sizes"] if all("aws_time" in s[r] for r in ("first", "second"))]
+
+
+NOT_MODELLED = [
+    "These results predate the model: `make bench` writes its figures here.",
+]
+
+
 def _aws_time_section(data: dict[str, Any]) -> list[str]:
-    sizes: list[dict[str, Any]] = data["sizes"]
-    concurrencies = list(sizes[0]["first"]["aws_time"]["wall_s"])
+    sizes = _modelled(data)
     out = [
         "",
         "## The time AWS would take",
@@ -536,20 +543,49 @@ def _aws_time_section(data: dict[str, Any]) -> list[str]:
         "ecrm, its calls (`benchmarks/ecrm.py`, from its source) made one after the other.",
         "",
     ]
+    out += _aws_time_figures(sizes) if sizes else NOT_MODELLED
+    out += [
+        "",
+        "The model:",
+        "",
+        *_formulas(),
+        "",
+        "Its assumptions (`aws_time.Assumptions`; change one and run `make bench` again):",
+        "",
+    ]
+    out += _table(
+        ["figure", "value", "source"],
+        _assumption_rows(
+            data.get("aws_time_assumptions") or aws_time.describe(aws_time.Assumptions())
+        ),
+        "lrl",
+    )
+    out += [
+        "",
+        "Read the estimates as orders of magnitude: the latencies and most rates are",
+        "assumptions. What the model shows is where the time goes: at these rates a Map's",
+        "children soon share ECR's rate limit, past which a higher MapMaxConcurrency",
+        "gains nothing; ecrm pays every call's latency in turn.",
+    ]
+    return out
+
+
+def _aws_time_figures(sizes: list[dict[str, Any]]) -> list[str]:
+    concurrencies = list(sizes[0]["first"]["aws_time"]["wall_s"])
     rows = []
     for size in sizes:
-        for run, label in (("first", "first"), ("second", "second")):
+        for run in ("first", "second"):
             t = size[run]["aws_time"]
             rows.append(
                 [
-                    f"{size['name']} ({label})",
+                    f"{size['name']} ({run})",
                     _s(t["floor_s"]),
                     *[_s(t["wall_s"][c]) for c in concurrencies],
                     _s(t["ecrm_sequential_s"]),
                     _n(sum(t["ecrm_calls"].values())),
                 ]
             )
-    out += _table(
+    out = _table(
         [
             "size (run)",
             "floor (s)",
@@ -574,29 +610,6 @@ def _aws_time_section(data: dict[str, Any]) -> list[str]:
             for size in sizes
         ],
     )
-    out += [
-        "",
-        "The model:",
-        "",
-        *_formulas(),
-        "",
-        "Its assumptions (`aws_time.Assumptions`; change one and run `make bench` again):",
-        "",
-    ]
-    out += _table(
-        ["figure", "value", "source"],
-        _assumption_rows(
-            data.get("aws_time_assumptions") or aws_time.describe(aws_time.Assumptions())
-        ),
-        "lrl",
-    )
-    out += [
-        "",
-        "Read the estimates as orders of magnitude: the latencies and most rates are",
-        "assumptions. What the model shows is where the time goes: at these rates a Map's",
-        "children soon share ECR's rate limit, past which a higher MapMaxConcurrency",
-        "gains nothing; ecrm pays every call's latency in turn.",
-    ]
     return out
 
 
@@ -630,10 +643,7 @@ def _recommendation(size: dict[str, Any], concurrencies: list[str]) -> str:
 
 
 def _child_type_section(data: dict[str, Any]) -> list[str]:
-    sizes: list[dict[str, Any]] = data["sizes"]
-    concurrencies = list(sizes[0]["first"]["aws_time"]["wall_s"])
-    low, high = concurrencies[0], concurrencies[-1]
-    ran = sorted({s.get("child_type", "STANDARD") for s in sizes})
+    sizes = _modelled(data)
     out = [
         "## STANDARD or EXPRESS children",
         "",
@@ -643,14 +653,20 @@ def _child_type_section(data: dict[str, Any]) -> list[str]:
         f"stops after {aws_time.EXPRESS_LIMIT_S / 60:.0f} minutes (the child fails), it runs",
         "at least once (the deleter's journal makes a repeated child harmless), and its",
         "history is only in CloudWatch Logs (the stack logs errors only), so a child's",
-        "steps are not in the console.",
+        "steps are not in the console. `python -m benchmarks --child-type EXPRESS` runs",
+        "the sizes with EXPRESS children; the emulator runs the same states either way, so",
+        "the counts are the same (tests/workflow/test_express.py).",
         "",
-        f"These runs had {' and '.join(ran)} children. `python -m benchmarks --child-type",
-        "EXPRESS` runs the sizes with EXPRESS children; the emulator runs the same states",
-        "either way, so the counts are the same (tests/workflow/test_express.py).",
-        "",
-        "Cost of the first run with Lambda billed for the modelled AWS durations, and each",
-        "EXPRESS child for its modelled duration (throttling and a cold start included):",
+    ]
+    if not sizes:
+        return [*out, *NOT_MODELLED, ""]
+    concurrencies = list(sizes[0]["first"]["aws_time"]["wall_s"])
+    low, high = concurrencies[0], concurrencies[-1]
+    ran = sorted({s.get("child_type", "STANDARD") for s in sizes})
+    out += [
+        f"These runs had {' and '.join(ran)} children. Cost of the first run with Lambda",
+        "billed for the modelled AWS durations, and each EXPRESS child for its modelled",
+        "duration (throttling and a cold start included):",
         "",
     ]
     rows = []
@@ -686,9 +702,8 @@ def _child_type_section(data: dict[str, Any]) -> list[str]:
         "most images one sweep child deletes in 5 minutes when MapMaxConcurrency children",
         "delete at once: "
         + ", ".join(f"{_n(int(v))} at {c}" for c, v in limits.items())
-        + ". A repository with more to delete fails its",
-        "EXPRESS child; STANDARD children have no such limit (the deleter's own timeout,",
-        "15 minutes, leaves about 3 times more).",
+        + ". A repository with more to delete fails its EXPRESS child; a STANDARD child",
+        "has the deleter's 15-minute timeout, three times as long.",
         "",
         "Recommended child type per size:",
         "",
