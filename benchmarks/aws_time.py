@@ -13,8 +13,8 @@ The formulas (docs/benchmarks.md states them too):
 * One invocation of function f takes
   `d_f = compute_f / n_f + Σ_op latency_op * calls_f,op / n_f / workers_f`:
   its own compute time plus its calls, one after the other (the scan runs `workers`
-  calls at a time, the summary 2). `compute_f` is the handler's time on the emulator,
-  an upper bound (it includes moto answering the calls in-process).
+  calls at a time, the summary 2). `compute_f` is the handler's time on the emulator
+  (it includes moto answering the calls in-process; Lambda's CPU is slower).
 * A Task state in the parent takes `transition + cold_start + d_f`, and at least
   `calls_op / rate_op` for each of its rate-limited operations.
 * A child execution takes `D = child_start + Σ_f∈child (transition + warm_start + d_f)`.
@@ -116,8 +116,10 @@ class Assumptions:
     workers: Mapping[str, int] = field(
         default_factory=lambda: {"InUseScanFunction": 8, "SummaryFunction": 2}
     )
-    # The handlers' own time is taken from the emulator, where it includes moto
-    # answering the calls: an upper bound. 0 leaves it out (a lower bound).
+    # The handlers' own time is taken from the emulator, as measured. It includes moto
+    # answering the calls (too long), and a 512 MB Lambda has a fraction of a vCPU, less
+    # than the machine the benchmark runs on (too short): the two pull opposite ways.
+    # 0 leaves it out (a lower bound).
     compute_scale: float = 1.0
 
     def latency(self, operation: str) -> float:

@@ -512,7 +512,7 @@ def _assumption_rows(assume: dict[str, Any]) -> list[list[str]]:
         [
             "handler time",
             f"{assume['compute_scale']:g} x the emulator's",
-            "an upper bound: on the emulator it includes moto answering the calls",
+            "as measured: it includes moto answering the calls, and Lambda's CPU is slower",
         ]
     )
     return rows
