@@ -80,7 +80,6 @@ class CallLog:
                     return fault
         return None
 
-
     def calls_by_function(self) -> dict[str, dict[str, int]]:
         """function logical ID -> operation -> requests ("" for a caller outside a handler)."""
         with self._lock:
