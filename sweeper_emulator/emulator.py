@@ -29,6 +29,7 @@ from sweeper_emulator import (
     paging,
     retry_waits,
     runtime,
+    served_ecs_revisions,
     sources,
 )
 from sweeper_emulator.inventory import Inventory, Rewrite
@@ -121,6 +122,7 @@ def _install_everything(
     faults.install()
     more_sources.install()
     inspector.install()
+    served_ecs_revisions.install()
     runtime.install(_log_overrides(verbose), measure_memory=measure_memory, processes=processes)
     import ecr_sweeper.clock  # the handlers' package, importable once CodeUri is on sys.path
 
@@ -251,6 +253,7 @@ class Emulator:
                 sources.load_ecs(member)
                 sources.load_lambda(member)
                 more_sources.load_more_sources(member, member.account_id, member.region)
+        served_ecs_revisions.load(self.inventory)
         faults.TRUSTED_ROLES.clear()
         faults.TRUSTED_ROLES.update({m.role_arn: m.external_id for m in self.inventory.accounts})
         inspector.COVERAGE[:] = [
