@@ -22,7 +22,8 @@ clusters: [{{name: prod}}]
 task_definitions: []
 lambda_functions: []
 repositories: [{{name: app, expires: 30d, keep_tag_patterns: []}}]
-accounts: [{{role_arn: "arn:aws:iam::{MEMBER}:role/ecr-sweeper-scanner", regions: [{MEMBER_REGION}]}}]
+accounts:
+  - {{role_arn: "arn:aws:iam::{MEMBER}:role/ecr-sweeper-scanner", regions: [{MEMBER_REGION}]}}
 """
 
 
