@@ -150,7 +150,13 @@ def _describe(
             f"{f.get('arn', '?')}: {f.get('reason', '?')} {f.get('detail') or ''}".rstrip()
             for f in failures
         )
-        raise SourceReadError(f"{doing}: could not describe {listed}")
+        # ECS cannot describe revisions made before it had them (25 October 2024); a
+        # new deployment of the service makes a revision it can describe.
+        raise SourceReadError(
+            f"{doing}: could not describe {listed}. Nothing is deleted while a pinned "
+            "digest is unknown; if the service was last deployed before ECS had service "
+            "revisions, deploy it again (aws ecs update-service --force-new-deployment)"
+        )
     return list(answer.get(answer_key, []))
 
 
