@@ -42,6 +42,15 @@ FORMULAS = {
     "ecs:DescribeServices": "Σ per selected cluster ⌈services / 10⌉",
     "ecs:ListTasks": "Σ per selected cluster, for RUNNING and STOPPED, ⌈tasks / 100⌉",
     "ecs:DescribeTasks": "Σ per selected cluster, for RUNNING and STOPPED, ⌈tasks / 100⌉",
+    "ecs:ListServiceDeployments": (
+        "Σ per service of a selected cluster ⌈deployments under way or SUCCESSFUL / 100⌉"
+    ),
+    "ecs:DescribeServiceDeployments": (
+        "⌈deployments read (under way, and each service's newest SUCCESSFUL) / 20⌉"
+    ),
+    "ecs:DescribeServiceRevisions": (
+        "⌈distinct revisions (current, and those deployments' source and target) / 20⌉"
+    ),
     "ecs:ListTaskDefinitionFamilies": "⌈families starting with the rules' common prefix / 100⌉",
     "ecs:ListTaskDefinitions": "Σ per selected family ⌈ACTIVE revisions / 100⌉",
     "ecs:DescribeTaskDefinition": (
@@ -125,6 +134,10 @@ def floor(
     terms["ecs:DescribeServices"] = sum(ceil(c["services"] / 10) for c in selected)
     terms["ecs:ListTasks"] = sum(pages(n, 100) for c in selected for n in c["tasks"].values())
     terms["ecs:DescribeTasks"] = sum(ceil(n / 100) for c in selected for n in c["tasks"].values())
+    # Each service lists at most two deployments (one SUCCESSFUL, one IN_PROGRESS): one page.
+    terms["ecs:ListServiceDeployments"] = sum(c["services"] for c in selected)
+    terms["ecs:DescribeServiceDeployments"] = ceil(account.service_deployments_read / 20)
+    terms["ecs:DescribeServiceRevisions"] = ceil(account.service_revisions_read / 20)
     families = [f for f in account.task_definitions if f.startswith("app-")]
     terms["ecs:ListTaskDefinitionFamilies"] = pages(len(families), 100)
     terms["ecs:ListTaskDefinitions"] = sum(

@@ -8,7 +8,8 @@ emulator's own setup. In front of moto, the server does for these processes what
 in-process mode does at botocore's `before-send` hook: it counts each call of each
 function, answers an injected fault in place of AWS (a crash ends the function's
 process at that call), enforces the scanner roles' trust, and serves what moto lacks
-(App Runner, Inspector's ListCoverage). The function's process is started by
+(App Runner, Inspector's ListCoverage; what moto's own services lack is added to
+them, as for ECS service revisions). The function's process is started by
 lambda_bootstrap.py, which plays the Lambda runtime.
 """
 

@@ -46,9 +46,41 @@ class Deployment(_Strict):
     task_definition: str  # family:revision
 
 
+class RevisionContainer(_Strict):
+    """A container of a service revision: its image as the task definition names it,
+    and the digest ECS resolved it to when the deployment started."""
+
+    image: str
+    image_digest: str = Field(pattern=DIGEST_PATTERN)
+    name: str | None = None
+
+
+class ServiceRevision(_Strict):
+    """A service revision (DescribeServiceRevisions), served by the emulator."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]+$")  # the ARN's last part
+    current: bool = False  # listed in DescribeServices' currentServiceRevisions
+    task_definition: str | None = None  # family:revision, shown as is
+    containers: list[RevisionContainer] = Field(default_factory=list)
+
+
+class ServiceDeployment(_Strict):
+    """A service deployment (ListServiceDeployments, DescribeServiceDeployments). A
+    revision id no `revisions` entry has is one DescribeServiceRevisions cannot find."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
+    status: str = "SUCCESSFUL"  # PENDING, IN_PROGRESS, ROLLBACK_IN_PROGRESS, STOPPED...
+    source_revisions: list[str] = Field(default_factory=list)  # revision ids
+    target_revision: str | None = None  # a revision id
+    created_at: datetime | None = None
+
+
 class Service(_Strict):
     name: str
     deployments: list[Deployment] = Field(default_factory=list)
+    # Software version consistency: the digests ECS pinned (moto has no such thing).
+    revisions: list[ServiceRevision] = Field(default_factory=list)
+    service_deployments: list[ServiceDeployment] = Field(default_factory=list)
 
 
 class Container(_Strict):

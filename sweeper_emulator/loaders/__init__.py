@@ -24,6 +24,7 @@ from sweeper_emulator.loaders.inspector import load_inspector
 from sweeper_emulator.loaders.lambda_functions import load_lambda
 from sweeper_emulator.loaders.s3 import load_objects
 from sweeper_emulator.loaders.scheduled_tasks import load_scheduled_tasks
+from sweeper_emulator.moto_patches import ecs_revisions
 
 
 def load_workloads(workloads: Workloads, account: str, region: str) -> None:
@@ -59,3 +60,4 @@ def load_account(inventory: Inventory) -> None:
         with _moto_account(member.account_id):
             load_workloads(member, member.account_id, member.region)
     load_inspector(inventory.inspector, account, region)
+    ecs_revisions.load(inventory)

@@ -114,7 +114,7 @@ def test_resource_star_only_where_aws_requires_it(role: dict[str, Any]) -> None:
 
 def test_scoped_resources_are_this_accounts_in_any_region(role: dict[str, Any]) -> None:
     scoped = [r for s in statements(role) for r in as_list(s["Resource"]) if r != "*"]
-    assert len(scoped) == 6
+    assert len(scoped) == 9
     for resource in scoped:
         arn = resource["Fn::Sub"]
         match = re.fullmatch(r"arn:\$\{AWS::Partition\}:(\w+):\*:\$\{AWS::AccountId\}:.+", arn)

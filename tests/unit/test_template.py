@@ -93,6 +93,10 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "ecs:ListTaskDefinitionFamilies",
         "ecs:ListTaskDefinitions",
         "ecs:DescribeTaskDefinition",
+        # the digests ECS pinned for services (service_revisions.py)
+        "ecs:ListServiceDeployments",
+        "ecs:DescribeServiceDeployments",
+        "ecs:DescribeServiceRevisions",
         "lambda:ListFunctions",
         "lambda:ListVersionsByFunction",
         "lambda:ListAliases",
