@@ -70,14 +70,16 @@ def _run_rows(sizes: list[dict[str, Any]], run: str) -> list[list[str]]:
                 _n(r["max_state_payload_bytes"]),
                 _n(r["state_transitions"]),
                 _usd(r["cost_usd"]["total"]),
+                _s(r["aws_time"]["wall_s"][LOW]) if "aws_time" in r else "-",
             ]
         )
     return rows
 
 
+LOW = str(aws_time.CONCURRENCIES[0])  # the template's default MapMaxConcurrency
 RUN_HEADER = [
     "size",
-    "wall time (s)",
+    "emulator wall time (s)",
     "deleted",
     "API calls",
     "floor",
@@ -87,6 +89,7 @@ RUN_HEADER = [
     "largest state payload (bytes)",
     "state transitions",
     "estimated cost per run",
+    f"modelled AWS time at MapMaxConcurrency {LOW} (s)",
 ]
 
 
