@@ -7,6 +7,7 @@ The file format is the one of the Go CLI `ecrm` (https://github.com/fujiwara/ecr
     lambda_functions:  [{name | name_pattern, keep_count: 5}]     # keep_aliase: obsolete
     repositories:      [{name | name_pattern, expires, keep_count: 0,
                          keep_tag_patterns: [latest]}]
+    eks:               [{name | name_pattern}]   # our extension: Amazon EKS clusters
 
 Two layers:
 
@@ -55,6 +56,7 @@ __all__ = [
     "SOURCE_SWITCHES",
     "ClusterMatcher",
     "Config",
+    "EksClusterMatcher",
     "KeepCountMatcher",
     "PlaceSources",
     "RepositoryRule",
@@ -143,6 +145,11 @@ class ClusterMatcher(_NameMatcher):
     def matches(self, name: str) -> bool:
         """Match a cluster name; a cluster ARN is reduced to its name first (as ecrm does)."""
         return super().matches(_cluster_name(name))
+
+
+class EksClusterMatcher(_NameMatcher):
+    """Our extension, an entry of `eks`: an Amazon EKS cluster whose pods and workload
+    templates the scan reads through the cluster's Kubernetes API (docs/eks.md)."""
 
 
 def _cluster_name(name_or_arn: str) -> str:
@@ -341,6 +348,8 @@ class ScanRegion(BaseModel):
 
     name: StrictStr
     sources: PlaceSources = Field(default_factory=PlaceSources)
+    # The EKS clusters read in this region (over the account's `eks`); None: the account's.
+    eks: list[EksClusterMatcher] | None = None
 
 
 class ScanAccount(BaseModel):
@@ -355,6 +364,8 @@ class ScanAccount(BaseModel):
     regions: list[StrictStr | ScanRegion] = Field(default_factory=list)
     # For every region of this account (a region's own sources come over these).
     sources: PlaceSources = Field(default_factory=PlaceSources)
+    # The EKS clusters read in this account's regions; None: the top-level `eks`.
+    eks: list[EksClusterMatcher] | None = None
 
     @field_validator("role_arn")
     @classmethod
@@ -413,6 +424,8 @@ class ScanTarget:
     role_arn: str | None = None
     external_id: str | None = None
     sources: Sources = field(default_factory=Sources)
+    # The EKS clusters read there (empty: none).
+    eks: tuple[EksClusterMatcher, ...] = ()
 
     @property
     def place(self) -> str:
@@ -457,6 +470,9 @@ class Config(BaseModel):
     # Lists of images in use that other tools write to S3 (see InUseList).
     in_use_lists: list[InUseList] = Field(default_factory=list)
     sources: Sources = Field(default_factory=Sources)
+    # Amazon EKS clusters to read (docs/eks.md). None: no EKS (access must be granted in
+    # each cluster, so it cannot be on by default).
+    eks: list[EksClusterMatcher] | None = None
     # Roles to assume, and regions to read, for images used in other accounts and regions.
     accounts: list[ScanAccount] = Field(default_factory=list)
 
@@ -464,7 +480,7 @@ class Config(BaseModel):
         """Every place the scan reads, with the sources read there: this account and
         region first, then each (role, region) of `accounts`. The in-use set is the union
         over all of them."""
-        targets = [ScanTarget(account_id, region, sources=self.sources)]
+        targets = [ScanTarget(account_id, region, sources=self.sources, eks=tuple(self.eks or ()))]
         for entry in self.accounts:
             for target_region in entry.regions or [region]:
                 targets.append(
@@ -474,9 +490,24 @@ class Config(BaseModel):
                         entry.role_arn,
                         entry.external_id,
                         self._place_sources(entry, target_region),
+                        self._place_eks(entry, target_region),
                     )
                 )
         return targets
+
+    def _place_eks(
+        self, account: ScanAccount, region: str | ScanRegion
+    ) -> tuple[EksClusterMatcher, ...]:
+        """A place's EKS clusters: the region's `eks` if written, else the account's, else
+        the top level's (as `clusters` applies everywhere)."""
+        for written in (region.eks if isinstance(region, ScanRegion) else None, account.eks):
+            if written is not None:
+                return tuple(written)
+        return tuple(self.eks or ())
+
+    def reads_eks(self, account_id: str, region: str) -> bool:
+        """True if some place selects EKS clusters."""
+        return any(target.eks for target in self.scan_targets(account_id, region))
 
     def _place_sources(self, account: ScanAccount, region: str | ScanRegion) -> Sources:
         """A place's sources: every switch on unless the account's or the region's own
@@ -511,7 +542,13 @@ class Config(BaseModel):
     def sources_configured(self) -> list[str]:
         """The source sections that select something (present and not empty)."""
         configured = [s for s in _SOURCE_SECTIONS if getattr(self, s)]
-        return configured + (["in_use_lists"] if self.in_use_lists else [])
+        eks = self.eks or any(
+            entry.eks or any(isinstance(r, ScanRegion) and r.eks for r in entry.regions)
+            for entry in self.accounts
+        )
+        return (
+            configured + (["eks"] if eks else []) + (["in_use_lists"] if self.in_use_lists else [])
+        )
 
     def with_missing_sources_scanned(self) -> Config:
         """Where ecrm skips a source whose section is absent, we scan all of it with the
@@ -557,9 +594,20 @@ class Config(BaseModel):
                     f"{section}: section missing, every one of the {what} is scanned "
                     f"(write `{section}: []` to turn the source off)"
                 )
-        for section in _ALL_SECTIONS:
+        for section in (*_ALL_SECTIONS, "eks"):
             for i, entry in enumerate(getattr(self, section) or ()):
                 out.extend(_entry_warnings(section, i, entry))
+        if (
+            self.clusters == []
+            and (self.task_definitions != [] or self.lambda_functions != [])  # None: all
+            and "eks" not in self.sources_configured
+            and not self.in_use_lists
+        ):
+            out.append(
+                "clusters: [] and no eks or in_use_lists: nothing that runs is read, only "
+                "task definitions and Lambda functions; images running in ECS tasks, EKS "
+                "or elsewhere are not seen (add `eks` for Amazon EKS clusters, docs/eks.md)"
+            )
         places = [
             self._place_sources(entry, region)
             for entry in self.accounts
@@ -648,9 +696,10 @@ _SOURCES_KEYS = (
     "inspector",
     "inspector_in_use_within",
 )
-_EXTENSION_KEYS = ("safety", "protect_tag_patterns", "in_use_lists", "sources", "accounts")
-_ACCOUNT_KEYS = ("role_arn", "external_id", "regions", "sources")
-_REGION_KEYS = ("name", "sources")
+_EXTENSION_KEYS = ("safety", "protect_tag_patterns", "in_use_lists", "sources", "accounts", "eks")
+_EKS_KEYS = ("name", "name_pattern")
+_ACCOUNT_KEYS = ("role_arn", "external_id", "regions", "sources", "eks")
+_REGION_KEYS = ("name", "sources", "eks")
 # What a place of `accounts` may set: the switches, and how Batch is read. Inspector is
 # read at home only.
 _PLACE_SOURCES_KEYS = ("scheduled_tasks", "batch", "batch_keep_count", "app_runner")
@@ -757,6 +806,8 @@ class _Checker:
                 clean[key] = self.check_sources(value)
             elif key == "accounts":
                 clean[key] = self.check_accounts(value)
+            elif key == "eks":
+                clean[key] = self.check_eks(value, "eks")
             else:
                 hint = _suggest(key, TOP_LEVEL_KEYS)
                 extra = (
@@ -781,8 +832,20 @@ class _Checker:
             return None
         return [self.check_entry(section, f"{section}[{i}]", e) for i, e in enumerate(value)]
 
+    def check_eks(self, value: Any, where: str) -> list[dict[str, Any]] | None:
+        """`eks` (top level, accounts[i], or a region of it): like `clusters`."""
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            hint = " (start each entry with '- ')" if isinstance(value, dict) else ""
+            self.add(
+                where, f"must be a list of {{name | name_pattern}}{hint}, got {_describe(value)}"
+            )
+            return None
+        return [self.check_entry("eks", f"{where}[{i}]", e) for i, e in enumerate(value)]
+
     def check_entry(self, section: str, where: str, entry: Any) -> dict[str, Any]:
-        allowed = _SECTION_KEYS[section]
+        allowed = _EKS_KEYS if section == "eks" else _SECTION_KEYS[section]
         if not isinstance(entry, dict):
             self.add(
                 where,
@@ -1000,6 +1063,8 @@ class _Checker:
                         lambda x=external_id: ScanAccount._check_external_id(x),
                     )
             clean_entry = {k: v for k, v in entry.items() if k in _ACCOUNT_KEYS and v is not None}
+            if entry.get("eks") is not None:
+                clean_entry["eks"] = self.check_eks(entry["eks"], f"{where}.eks")
             if entry.get("sources") is not None:
                 clean_entry["sources"] = self.check_sources(entry["sources"], f"{where}.sources")
             regions = entry.get("regions")
@@ -1047,6 +1112,8 @@ class _Checker:
             if isinstance(region, dict):
                 written = self.check_sources(region.get("sources"), f"{at}.sources")
                 clean.append({"name": name, "sources": written})
+                if region.get("eks") is not None:
+                    clean[-1]["eks"] = self.check_eks(region["eks"], f"{at}.eks")
             else:
                 clean.append(region)
         return clean
