@@ -45,6 +45,8 @@ from sweeper_emulator.lambda_bootstrap import (
 
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
 RETRY_WAITS = Path(__file__).with_name("retry_waits.py")
+# The Kubernetes read timeout the bootstrap sets in the function (see eks_api.py).
+CLIENT_READ_TIMEOUT = 1.0
 # The APIs moto lacks, answered by the emulator (the same code as in-process).
 _SERVED = (more_sources.serve_app_runner, inspector.serve)
 _SCOPE = re.compile(r"Credential=[^/]+/[0-9]+/([a-z0-9-]+)/([a-z0-9-]+)/")
@@ -193,6 +195,7 @@ class FunctionProcesses:
             "SWEEPER_EMULATOR_NOW": self._now.isoformat(),
             "SWEEPER_EMULATOR_RETRY_WAIT_SCALE": str(self._retry_wait_scale),
             "SWEEPER_EMULATOR_RETRY_WAITS": str(RETRY_WAITS),
+            "SWEEPER_EMULATOR_KUBERNETES_READ_TIMEOUT": str(CLIENT_READ_TIMEOUT),
         }
         process = subprocess.Popen(
             [interpreter_for(fn.runtime), "-I", "-S", "-B", str(BOOTSTRAP)],

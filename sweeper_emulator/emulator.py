@@ -22,6 +22,7 @@ from moto.stepfunctions.parser.asl.eval.event import event_manager
 from sweeper_emulator import (
     artifact_mode,
     ecr_model,
+    eks_api,
     faults,
     inspector,
     interpreter,
@@ -125,6 +126,7 @@ def _install_everything(
     import ecr_sweeper.clock  # the handlers' package, importable once CodeUri is on sys.path
 
     ecr_sweeper.clock.utcnow = lambda: inventory.now
+    eks_api.lower_client_timeout()
 
 
 def _log_overrides(verbose: bool) -> dict[str, str]:
@@ -180,6 +182,7 @@ class Emulator:
         self._execution_name = ""
         self.stack: runtime.Stack | None = None
         self._run_stack: runtime.Stack | None = None  # the stack of the current run()
+        self._eks = eks_api.EksServers()
 
     def __enter__(self) -> Emulator:
         self._saved_env = dict(os.environ)
@@ -246,11 +249,13 @@ class Emulator:
             self.inventory, self.inventory.account_id, self.inventory.region
         )
         sources.load_objects(self.inventory)
+        self._eks.load(self.inventory.eks, self.inventory.account_id, self.inventory.region)
         for member in self.inventory.accounts:
             with _moto_account(member.account_id):
                 sources.load_ecs(member)
                 sources.load_lambda(member)
                 more_sources.load_more_sources(member, member.account_id, member.region)
+                self._eks.load(member.eks, member.account_id, member.region)
         faults.TRUSTED_ROLES.clear()
         faults.TRUSTED_ROLES.update({m.role_arn: m.external_id for m in self.inventory.accounts})
         inspector.COVERAGE[:] = [
@@ -303,6 +308,7 @@ class Emulator:
             runtime.install(processes=None)
         if self._server is not None:
             self._server.stop()
+        self._eks.stop()
         _scale_retry_waits(1.0)
         self._mock.stop()
         os.environ.clear()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -187,6 +187,56 @@ class Inspector(_Strict):
     images: list[InspectorImage] = Field(default_factory=list)
 
 
+class EksPod(_Strict):
+    """A pod, as GET /api/v1/pods lists it."""
+
+    name: str
+    namespace: str = "default"
+    containers: list[str] = Field(default_factory=list)  # spec.containers[].image
+    init_containers: list[str] = Field(default_factory=list)
+    ephemeral_containers: list[str] = Field(default_factory=list)
+    # status.containerStatuses[].imageID (what the node pulled, e.g.
+    # docker-pullable://<registry>/<repo>@sha256:...), in the order of `containers`.
+    image_ids: list[str] = Field(default_factory=list)
+    init_image_ids: list[str] = Field(default_factory=list)
+
+
+class EksWorkload(_Strict):
+    """A workload whose pod template names images (spec.template, or a CronJob's
+    spec.jobTemplate.spec.template)."""
+
+    kind: Literal["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"]
+    name: str
+    namespace: str = "default"
+    replicas: int = Field(default=1, ge=0)  # 0: scaled to zero (a ReplicaSet kept for rollback)
+    containers: list[str] = Field(default_factory=list)
+    init_containers: list[str] = Field(default_factory=list)
+
+
+class EksFault(_Strict):
+    """How a cluster's API server misbehaves (docs/emulator.md)."""
+
+    # unauthorized: 401; forbidden: 403; server_error: 500; gone: 410 (continue token
+    # expired); broken_page: a 200 whose JSON is cut short; hang: no answer at all.
+    answer: Literal["unauthorized", "forbidden", "server_error", "gone", "broken_page", "hang"]
+    path: str | None = None  # e.g. /apis/batch/v1/cronjobs; None: every list
+    page: int = Field(default=0, ge=0)  # from this page of the list on (0: the first)
+
+
+class EksCluster(_Strict):
+    """An EKS cluster: DescribeCluster (moto) gives the endpoint and CA of a local HTTPS
+    server that answers its Kubernetes list requests."""
+
+    name: str
+    pods: list[EksPod] = Field(default_factory=list)
+    workloads: list[EksWorkload] = Field(default_factory=list)
+    faults: list[EksFault] = Field(default_factory=list)
+
+
+class Eks(_Strict):
+    clusters: list[EksCluster] = Field(default_factory=list)
+
+
 class MemberAccount(MoreSources):
     """Another account, or another region of this one, that the scan reads by assuming
     a role there (config `accounts`). The emulator lets the role be assumed only under
@@ -200,6 +250,7 @@ class MemberAccount(MoreSources):
     external_id: str | None = None
     ecs: Ecs = Field(default_factory=Ecs)
     lambda_: Lambda = Field(default_factory=Lambda, alias="lambda")
+    eks: Eks = Field(default_factory=Eks)
 
     @property
     def role_arn(self) -> str:
@@ -223,6 +274,7 @@ class Inventory(MoreSources):
     rewrites: list[Rewrite] = Field(default_factory=list)
     objects: list[S3Object] = Field(default_factory=list)
     inspector: Inspector = Field(default_factory=Inspector)
+    eks: Eks = Field(default_factory=Eks)
     # digest -> failure code: BatchDeleteImage reports these in failures[] (a partial failure)
     delete_failures: dict[str, str] = Field(default_factory=dict)
     # Other accounts and regions, each with its own workloads (ecs, lambda, ...).
