@@ -35,10 +35,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ecr_sweeper.adapters.aws import classify
-from ecr_sweeper.adapters.kubernetes_api import KubernetesApi, KubernetesReadError, bearer_token
+from ecr_sweeper.adapters.kubernetes_api import KubernetesApi, bearer_token
 from ecr_sweeper.core.config import EksClusterMatcher
 from ecr_sweeper.core.image_ref import is_local_image_id, strip_runtime_prefix
 from ecr_sweeper.core.in_use import InUseBuilder
+from ecr_sweeper.errors import SourceReadError
 
 SOURCE = "eks"
 LIST_PAGE_SIZE = 100  # ListClusters' maximum
@@ -98,14 +99,14 @@ def describe_cluster(eks: Any, name: str, where: str) -> ClusterAccess | None:
     if cluster.get("status") == "CREATING" and not endpoint:
         return None
     if not endpoint.startswith("https://") or not authority:
-        raise KubernetesReadError(
+        raise SourceReadError(
             f"{where}: DescribeCluster gives no API endpoint or certificate authority "
             f"(status {cluster.get('status')}): its workloads cannot be read"
         )
     try:
         ca_pem = base64.b64decode(authority, validate=True).decode("ascii")
     except (binascii.Error, UnicodeDecodeError) as error:
-        raise KubernetesReadError(
+        raise SourceReadError(
             f"{where}: DescribeCluster's certificate authority is not base64 PEM"
         ) from error
     return ClusterAccess(name=name, endpoint=endpoint, ca_pem=ca_pem)

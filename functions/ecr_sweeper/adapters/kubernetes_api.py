@@ -46,10 +46,6 @@ QUOTED_CHARS = 300
 _PRESIGN_HANDLER_ID = "ecr-sweeper-k8s-aws-id"
 
 
-class KubernetesReadError(SourceReadError):
-    """A cluster's Kubernetes API refused or broke a list: nothing is deleted."""
-
-
 def _take_cluster_id(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
     # GetCallerIdentity takes no parameters: move the header's value out of the way of
     # botocore's parameter validation, into the request context.
@@ -57,8 +53,10 @@ def _take_cluster_id(params: dict[str, Any], context: dict[str, Any], **_: Any) 
         context[CLUSTER_ID_HEADER] = params.pop(CLUSTER_ID_HEADER)
 
 
-def _add_cluster_id(request: Any, context: dict[str, Any] | None = None, **_: Any) -> None:
-    if context and CLUSTER_ID_HEADER in context:
+def _add_cluster_id(request: Any, **_: Any) -> None:
+    # before-sign passes no context argument: the request carries it.
+    context = getattr(request, "context", None) or {}
+    if CLUSTER_ID_HEADER in context:
         request.headers[CLUSTER_ID_HEADER] = context[CLUSTER_ID_HEADER]
 
 
@@ -129,8 +127,8 @@ class KubernetesApi:
                 raise self._broken(path, "its continue token is not a string")
             fields = {"limit": str(PAGE_ITEMS), "continue": token}
 
-    def _broken(self, path: str, what: str) -> KubernetesReadError:
-        return KubernetesReadError(
+    def _broken(self, path: str, what: str) -> SourceReadError:
+        return SourceReadError(
             f"{self._where}: GET {path}: {what}; nothing is deleted while the cluster's "
             "workloads are not fully read"
         )
@@ -146,7 +144,7 @@ class KubernetesApi:
                 preload_content=False,
             )
         except urllib3.exceptions.SSLError as error:
-            raise KubernetesReadError(
+            raise SourceReadError(
                 f"{self._where}: {self.endpoint} did not prove to be the cluster (its "
                 f"certificate is not signed by the cluster's certificate authority): {error}"
             ) from error
@@ -191,24 +189,24 @@ class KubernetesApi:
     def _refused(self, path: str, status: int, body: bytes) -> Exception:
         said = _status_message(body)
         if status == 401:
-            return KubernetesReadError(
+            return SourceReadError(
                 f"{self._where}: the API server refused the scan's token (401 Unauthorized"
                 f"{said}): is the cluster's authentication mode API or API_AND_CONFIG_MAP "
                 "and does an access entry name the scan role (docs/eks.md)?"
             )
         if status == 403:
-            return KubernetesReadError(
+            return SourceReadError(
                 f"{self._where}: the scan role may not list {path} (403 Forbidden{said}): "
                 "grant it get and list on pods and the workloads (docs/eks.md)"
             )
         if status == 410:
-            return KubernetesReadError(
+            return SourceReadError(
                 f"{self._where}: GET {path}: the list changed too much while it was read "
                 f"(410 Gone: its continue token expired{said}); the next run reads it again"
             )
         if status == 429 or status >= 500:
             return TransientAwsError(f"{self._where}: GET {path}: HTTP {status}{said}")
-        return KubernetesReadError(f"{self._where}: GET {path}: HTTP {status}{said}")
+        return SourceReadError(f"{self._where}: GET {path}: HTTP {status}{said}")
 
 
 def _status_message(body: bytes) -> str:
