@@ -21,10 +21,13 @@ def _workload(kind: str, name: str, images: list[str], **extra) -> dict:
     return {"kind": kind, "name": name, "containers": images, **extra}
 
 
+KEPT = digest("kept")
 # Each place a digest may be in use only there; "unused" is in use nowhere.
 PLACES = {
     "deployment-scaled-to-zero": {
-        "workloads": [_workload("Deployment", "web", [uri("app", "@" + digest("kept"))], replicas=0)]
+        "workloads": [
+            _workload("Deployment", "web", [uri("app", "@" + digest("kept"))], replicas=0)
+        ]
     },
     "cronjob-between-runs": {
         "workloads": [_workload("CronJob", "nightly", [uri("app", "@" + digest("kept"))])]

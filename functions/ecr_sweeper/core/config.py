@@ -53,6 +53,7 @@ __all__ = [
     "DEFAULT_REPOSITORY_KEEP_COUNT",
     "DEFAULT_RESOURCE_KEEP_COUNT",
     "MAX_DURATION",
+    "NOTHING_RUNNING_WARNING",
     "SOURCE_SWITCHES",
     "ClusterMatcher",
     "Config",
@@ -603,11 +604,7 @@ class Config(BaseModel):
             and "eks" not in self.sources_configured
             and not self.in_use_lists
         ):
-            out.append(
-                "clusters: [] and no eks or in_use_lists: nothing that runs is read, only "
-                "task definitions and Lambda functions; images running in ECS tasks, EKS "
-                "or elsewhere are not seen (add `eks` for Amazon EKS clusters, docs/eks.md)"
-            )
+            out.append(NOTHING_RUNNING_WARNING)
         places = [
             self._place_sources(entry, region)
             for entry in self.accounts
@@ -621,6 +618,14 @@ class Config(BaseModel):
                     "`sources` turns it off (accounts[].sources or a region's sources)"
                 )
         return out
+
+
+# `make validate`'s warning for a config that reads only task definitions and Lambda.
+NOTHING_RUNNING_WARNING = (
+    "nothing that runs is read: with `clusters: []` and no eks or in_use_lists, only task "
+    "definitions and Lambda functions are; images running in ECS tasks, Amazon EKS or "
+    "elsewhere are not seen (add `eks` for EKS clusters, docs/eks.md)"
+)
 
 
 def _first_match[T: _NameMatcher](rules: list[T] | None, name: str) -> T | None:
