@@ -49,7 +49,7 @@ accounts:
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("eks: {name: prod}\n", "eks: must be a list of {name | name_pattern}"),
+        ("eks: {name: prod}\n", "eks: must be a list of {name or name_pattern}"),
         ("eks: [{cluster: prod}]\n", "eks[0]: unknown key 'cluster'"),
         ("eks: [{name: a, name_pattern: b}]\n", "eks[0]: set either name or name_pattern"),
         (f"accounts: [{{role_arn: {MEMBER}, eks: [{{}}]}}]\n", "accounts[0].eks[0]: name or"),
