@@ -144,7 +144,7 @@ def _load_handler() -> Any:
         now = datetime.fromisoformat(_SETTINGS["SWEEPER_EMULATOR_NOW"])
         importlib.import_module("ecr_sweeper.clock").utcnow = lambda: now
     timeout = _SETTINGS["SWEEPER_EMULATOR_KUBERNETES_READ_TIMEOUT"]
-    if timeout and importlib.util.find_spec("ecr_sweeper.adapters.kubernetes_api"):
+    if timeout and importlib.util.find_spec("ecr_sweeper"):
         # The scan's read timeout, lowered so that a cluster that never answers fails fast.
         kubernetes_api = importlib.import_module("ecr_sweeper.adapters.kubernetes_api")
         kubernetes_api.READ_TIMEOUT_SECONDS = float(timeout)
