@@ -1,9 +1,10 @@
-"""The Kubernetes API servers of the inventory's EKS clusters.
+"""The Kubernetes API servers of the inventory's EKS clusters: not in botocore's chain
+(SERVED) but HTTPS servers of their own, as EKS endpoints are.
 
 Each cluster of an inventory's `eks` (and of a member account's) is a cluster in
-moto's EKS (ListClusters and DescribeCluster are moto's), whose endpoint and
-certificate authority are replaced by those of a small HTTPS server on 127.0.0.1,
-started here. The scan's real client code talks to it, over TLS verified with the CA
+moto's EKS (ListClusters and DescribeCluster are moto's; loaders/eks.py), whose
+endpoint and certificate authority are replaced by those of a small HTTPS server on
+127.0.0.1, started here. The scan's real client code talks to it, over TLS verified with the CA
 DescribeCluster gives, as it would to EKS; nothing of the client side is mocked, and
 in the artifact mode the function's own process connects to it the same way.
 
@@ -42,22 +43,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from moto.eks.models import eks_backends
 
-from sweeper_emulator import artifact_mode, faults
-from sweeper_emulator.inventory import Eks, EksCluster, EksFault, EksPod, EksWorkload
+from sweeper_emulator import faults
+from sweeper_emulator.inventory import EksCluster, EksFault, EksPod, EksWorkload
 
 # The read timeout the scan's Kubernetes client gets under the emulator (seconds), in
 # each function's process too (artifact_mode.py passes it to the bootstrap).
-CLIENT_READ_TIMEOUT = artifact_mode.CLIENT_READ_TIMEOUT
+CLIENT_READ_TIMEOUT = 1.0
 # How long a `hang` fault holds a request at most (the emulator's stop ends it sooner).
 HANG_SECONDS = 60.0
-CLUSTER_ROLE = "emulated-eks-cluster"
 
 LIST_PATHS: dict[str, tuple[str, str, str]] = {
     # path -> (kind of the items, kind of the list, apiVersion)
@@ -412,46 +410,39 @@ class ClusterServer:
         request.wfile.write(body)
 
 
-class EksServers:
-    """Every cluster's server, for one emulator; `stop` ends them all."""
+_lock = threading.Lock()
+_authority: CertificateAuthority | None = None
+_servers: list[ClusterServer] = []
 
-    def __init__(self) -> None:
-        self._authority: CertificateAuthority | None = None
-        self.servers: dict[tuple[str, str, str], ClusterServer] = {}
 
-    def load(self, section: Eks, account: str, region: str) -> None:
-        """The section's clusters in moto's EKS of `account` and `region`, each with the
-        endpoint and CA of its server (call with moto's account set to `account`)."""
-        if not section.clusters:
-            return
-        if self._authority is None:
-            self._authority = CertificateAuthority()
-        session = boto3.Session(region_name=region)
-        role = session.client("iam").create_role(
-            RoleName=f"{CLUSTER_ROLE}-{region}", AssumeRolePolicyDocument="{}"
-        )["Role"]["Arn"]
-        eks = session.client("eks")
-        for cluster in section.clusters:
-            eks.create_cluster(
-                name=cluster.name,
-                roleArn=role,
-                resourcesVpcConfig={"subnetIds": ["subnet-emulated"]},
-            )
-            server = ClusterServer(cluster, self._authority)
-            model = eks_backends[account][region].clusters[cluster.name]
-            model.endpoint = server.endpoint
-            model.certificate_authority = {
-                "data": base64.b64encode(self._authority.ca_pem).decode()
-            }
-            self.servers[(account, region, cluster.name)] = server
+def start_server(cluster: EksCluster) -> ClusterServer:
+    """A server for `cluster`, running until `stop_servers` (the CA is made with the
+    first one)."""
+    global _authority
+    with _lock:
+        if _authority is None:
+            _authority = CertificateAuthority()
+        server = ClusterServer(cluster, _authority)
+        _servers.append(server)
+        return server
 
-    def stop(self) -> None:
-        for server in self.servers.values():
+
+def authority_pem() -> bytes:
+    """The CA every server's certificate is signed by (DescribeCluster's)."""
+    assert _authority is not None, "no cluster server was started"
+    return _authority.ca_pem
+
+
+def stop_servers() -> None:
+    """Stop every cluster's server, and forget the CA (the emulator's exit)."""
+    global _authority
+    with _lock:
+        for server in _servers:
             server.stop()
-        self.servers.clear()
-        if self._authority is not None:
-            self._authority.close()
-            self._authority = None
+        _servers.clear()
+        if _authority is not None:
+            _authority.close()
+            _authority = None
 
 
 def lower_client_timeout() -> None:
