@@ -43,6 +43,7 @@ from sweeper_emulator.lambda_bootstrap import (
     NETWORK_ERROR_HEADER,
     OPERATION_HEADER,
 )
+from sweeper_emulator.served.eks_api import CLIENT_READ_TIMEOUT
 
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
 RETRY_WAITS = Path(__file__).with_name("retry_waits.py")
@@ -194,6 +195,7 @@ class FunctionProcesses:
             "SWEEPER_EMULATOR_NOW": self._now.isoformat(),
             "SWEEPER_EMULATOR_RETRY_WAIT_SCALE": str(self._retry_wait_scale),
             "SWEEPER_EMULATOR_RETRY_WAITS": str(RETRY_WAITS),
+            "SWEEPER_EMULATOR_KUBERNETES_READ_TIMEOUT": str(CLIENT_READ_TIMEOUT),
         }
         process = subprocess.Popen(
             [interpreter_for(fn.runtime), "-I", "-S", "-B", str(BOOTSTRAP)],

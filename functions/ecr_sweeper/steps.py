@@ -22,6 +22,7 @@ from botocore.exceptions import HTTPClientError
 
 from ecr_sweeper import run_lock
 from ecr_sweeper.adapters import ecr as ecr_api
+from ecr_sweeper.adapters import eks as eks_api
 from ecr_sweeper.adapters import in_use_lists
 from ecr_sweeper.adapters.accounts import assume
 from ecr_sweeper.adapters.app_runner import collect_app_runner_usage
@@ -246,6 +247,7 @@ def _scan_place(
             collect_lambda_usage(place_clients("lambda"), config, place_builder)
     else:
         unavailable.append(f"lambda{suffix}")
+    _scan_eks(target, builder, place_clients, timings, unavailable)
     collect_other_sources(
         target.sources,
         place_builder,
@@ -258,6 +260,38 @@ def _scan_place(
         inspector=target.role_arn is None,  # Inspector reports on this registry only
     )
     return ecs_scan
+
+
+def _scan_eks(
+    target: ScanTarget,
+    builder: InUseBuilder,
+    place_clients: Any,
+    timings: dict[str, float],
+    unavailable: list[str],
+) -> None:
+    """The place's selected EKS clusters, each a source of its own in the figures
+    (eks@<account>/<region>/<cluster>). Users name the place outside this account and
+    region, as PlaceBuilder's do."""
+    if not target.eks:
+        return
+    if not offered("eks", target.region):
+        unavailable.append(f"{eks_api.SOURCE}@{target.place}")
+        return
+    # Listing is not a source of its own in the figures: each cluster is.
+    with _timed({}, f"{eks_api.SOURCE}@{target.place}"):
+        clusters = eks_api.selected_clusters(place_clients("eks"), target.eks)
+    user_prefix = "" if target.role_arn is None else f"{target.place} "
+    for cluster in clusters:
+        source = eks_api.source_name(target.place, cluster)
+        with _timed(timings, source):
+            eks_api.collect_cluster_usage(
+                place_clients("eks"),
+                place_clients("sts"),
+                cluster,
+                builder,
+                source=source,
+                user_prefix=user_prefix,
+            )
 
 
 # How a source the service does not offer in a place shows in the per-source figures.

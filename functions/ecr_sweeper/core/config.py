@@ -7,6 +7,7 @@ The file format is the one of the Go CLI `ecrm` (https://github.com/fujiwara/ecr
     lambda_functions:  [{name | name_pattern, keep_count: 5}]     # keep_aliase: obsolete
     repositories:      [{name | name_pattern, expires, keep_count: 0,
                          keep_tag_patterns: [latest]}]
+    eks:               [{name | name_pattern}]   # our extension: Amazon EKS clusters
 
 This module is the entry point; the work is in:
 
@@ -31,9 +32,11 @@ from ecr_sweeper.core.config_model import (
     DEFAULT_KEEP_TAG_PATTERNS,
     DEFAULT_REPOSITORY_KEEP_COUNT,
     DEFAULT_RESOURCE_KEEP_COUNT,
+    NOTHING_RUNNING_WARNING,
     SOURCE_SWITCHES,
     ClusterMatcher,
     Config,
+    EksClusterMatcher,
     InUseList,
     KeepCountMatcher,
     PlaceSources,
@@ -55,10 +58,12 @@ __all__ = [
     "DEFAULT_REPOSITORY_KEEP_COUNT",
     "DEFAULT_RESOURCE_KEEP_COUNT",
     "MAX_DURATION",
+    "NOTHING_RUNNING_WARNING",
     "SOURCE_SWITCHES",
     "TOP_LEVEL_KEYS",
     "ClusterMatcher",
     "Config",
+    "EksClusterMatcher",
     "InUseList",
     "KeepCountMatcher",
     "PlaceSources",

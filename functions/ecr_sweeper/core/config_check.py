@@ -25,6 +25,7 @@ from ecr_sweeper.core.config_model import (
     ECRM_SECTIONS,
     ClusterMatcher,
     Config,
+    EksClusterMatcher,
     InUseList,
     KeepCountMatcher,
     PlaceSources,
@@ -360,6 +361,9 @@ SECTIONS: dict[type[BaseModel], Section] = {
         },
         required={"uri": "required", "max_age": "required"},
     ),
+    EksClusterMatcher: Section(
+        EksClusterMatcher, _NAME_CHECKS, fields=_SELECTED_BY, whole=check_name_selector
+    ),
     ScanAccount: Section(
         ScanAccount,
         {
@@ -368,7 +372,7 @@ SECTIONS: dict[type[BaseModel], Section] = {
             "regions": check_regions,
         },
         required={"role_arn": "required (the role the scan assumes there)"},
-        fields="role_arn, external_id, regions, sources",
+        fields="role_arn, external_id, regions, sources, eks",
     ),
     ScanRegion: Section(
         ScanRegion,
