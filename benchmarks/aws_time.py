@@ -84,7 +84,8 @@ RATE_PER_S: dict[str, float] = {
 }
 # The services whose calls count towards the floor: ECR and the sources of "in use".
 FLOOR_SERVICES = frozenset(
-    {"ecr", "ecs", "lambda", "eventbridge", "scheduler", "batch", "apprunner", "tag"}
+    {"ecr", "ecs", "lambda", "eventbridge", "scheduler", "batch", "apprunner", "tag", "eks"}
+    | {"kubernetes"}  # an EKS cluster's own API server (its pods and workloads)
 )
 CONCURRENCIES = (10, 40, 100)  # MapMaxConcurrency values the benchmark reports
 EXPRESS_LIMIT_S = 300.0  # an EXPRESS execution's maximum duration (5 minutes)
