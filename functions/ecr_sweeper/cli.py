@@ -32,6 +32,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ecr_sweeper import __version__, clock
 from ecr_sweeper.adapters.aws import RETRY_CONFIG
+from ecr_sweeper.adapters.config_source import read_config
 from ecr_sweeper.core.config import Config, load_config, load_config_file
 from ecr_sweeper.core.report import (
     Links,
@@ -53,6 +54,7 @@ from ecr_sweeper.local import (
     open_account,
     plan_account,
     plan_json,
+    read_only,
     scan_in_use,
     workflow_logs,
 )
@@ -142,16 +144,30 @@ def _write(path: str, text: str) -> None:
 
 
 @main.command()
-@click.argument("config", default=DEFAULT_CONFIG, type=click.Path())
-def validate(config: str) -> None:
+@click.argument("config", default=DEFAULT_CONFIG)
+@click.pass_context
+def validate(ctx: click.Context, config: str) -> None:
     """Check CONFIG (an ecrm.yaml; default: config/ecrm.yaml) and summarise its rules.
+
+    CONFIG may also be the copy a stack reads (its ConfigS3Uri or ConfigSsmParameter):
+    s3://BUCKET/KEY or ssm:/PATH/NAME, read with the usual AWS credentials.
 
     Exits 0 if the config is valid (warnings go to stderr), 1 if not.
     """
+    sessions: dict[str, Any] = {}
+
+    def clients(service: str) -> Any:  # only for a config in S3 or SSM, read-only
+        if "session" not in sessions:
+            sessions["session"] = _session(ctx)
+        return read_only(sessions["session"].client(service, config=RETRY_CONFIG))
+
     try:
-        parsed = load_config_file(config)
-    except ConfigError as e:
-        click.echo(str(e), err=True)
+        parsed = read_config(config, clients)
+    except (ConfigError, TransientAwsError, click.ClickException) as e:
+        click.echo(e.format_message() if isinstance(e, click.ClickException) else str(e), err=True)
+        sys.exit(1)
+    except BotoCoreError as e:  # no credentials, unknown profile, no network, ...
+        click.echo(f"{config}: {e}", err=True)
         sys.exit(1)
     click.echo(f"OK: {config}: {summary(parsed)}")
     for warning in parsed.warnings:
