@@ -88,7 +88,7 @@ class Section:
 
     @property
     def keys(self) -> tuple[str, ...]:
-        return tuple(k for k in self.model.model_fields if self.refused.get(k, "") == "")
+        return tuple(k for k in self.model.model_fields if k not in self.refused)
 
     @property
     def shape(self) -> str:
