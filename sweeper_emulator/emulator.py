@@ -30,6 +30,7 @@ from sweeper_emulator import (
     retry_waits,
     runtime,
     sources,
+    workloads,
 )
 from sweeper_emulator.inventory import Inventory, Rewrite
 
@@ -121,6 +122,7 @@ def _install_everything(
     faults.install()
     more_sources.install()
     inspector.install()
+    workloads.install()
     runtime.install(_log_overrides(verbose), measure_memory=measure_memory, processes=processes)
     import ecr_sweeper.clock  # the handlers' package, importable once CodeUri is on sys.path
 
@@ -245,12 +247,14 @@ class Emulator:
         more_sources.load_more_sources(
             self.inventory, self.inventory.account_id, self.inventory.region
         )
+        workloads.load_workloads(self.inventory, self.inventory.account_id, self.inventory.region)
         sources.load_objects(self.inventory)
         for member in self.inventory.accounts:
             with _moto_account(member.account_id):
                 sources.load_ecs(member)
                 sources.load_lambda(member)
                 more_sources.load_more_sources(member, member.account_id, member.region)
+                workloads.load_workloads(member, member.account_id, member.region)
         faults.TRUSTED_ROLES.clear()
         faults.TRUSTED_ROLES.update({m.role_arn: m.external_id for m in self.inventory.accounts})
         inspector.COVERAGE[:] = [

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sweeper_emulator.more_sources import MoreSources
+from sweeper_emulator.workloads import Workloads
 
 DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
 
@@ -187,7 +188,7 @@ class Inspector(_Strict):
     images: list[InspectorImage] = Field(default_factory=list)
 
 
-class MemberAccount(MoreSources):
+class MemberAccount(MoreSources, Workloads):
     """Another account, or another region of this one, that the scan reads by assuming
     a role there (config `accounts`). The emulator lets the role be assumed only under
     its ARN and, when set, with its external id, as the role's trust policy would."""
@@ -206,9 +207,10 @@ class MemberAccount(MoreSources):
         return f"arn:aws:iam::{self.account_id}:role/{self.role_name}"
 
 
-class Inventory(MoreSources):
+class Inventory(MoreSources, Workloads):
     """The whole account. The other sources' sections (eventbridge_rules, schedules,
-    batch, app_runner, task_sets) come from MoreSources (more_sources.py)."""
+    batch, app_runner, task_sets) come from MoreSources (more_sources.py); codebuild,
+    sagemaker, emr_serverless, agentcore and lightsail from Workloads (workloads.py)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
