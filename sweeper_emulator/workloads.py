@@ -215,7 +215,8 @@ def load_workloads(section: Workloads | Mapping[str, Any], account: str, region:
 
 # --- answers -----------------------------------------------------------------------------
 
-_REGION = re.compile(r"\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com")
+# The region in an AWS host name (amazonaws.com, amazonaws.com.cn, c2s.ic.gov, ...).
+_REGION = re.compile(r"^https?://[^/]*?\.([a-z]{2}(?:-[a-z]+)+-\d+)\.")
 _TOKEN = "emulated-page-"
 
 
@@ -595,7 +596,9 @@ def serve(request: Any, event_name: str = "", **kwargs: Any) -> AWSResponse | No
     from sweeper_emulator.more_sources import _account
 
     region = _REGION.search(request.url)
-    if region is None or not offered(parts[1], region.group(1)):
+    if region is None:
+        return None  # answered already: the URL was pointed away (a fault, or moto's)
+    if not offered(parts[1], region.group(1)):
         # No such host in AWS: the client cannot connect (the DNS lookup fails).
         raise EndpointConnectionError(endpoint_url=request.url)
     call = _Call(request, parts[2], region.group(1), _account(request))
