@@ -8,8 +8,6 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +19,15 @@ from moto.stepfunctions.parser.asl.eval.event import event_manager
 
 from sweeper_emulator import (
     artifact_mode,
-    ecr_model,
     faults,
-    inspector,
-    interpreter,
-    more_sources,
-    paging,
+    loaders,
+    moto_patches,
     retry_waits,
     runtime,
-    sources,
-    workloads,
+    served,
 )
 from sweeper_emulator.inventory import Inventory, Rewrite
+from sweeper_emulator.moto_patches import ecr_model, interpreter
 
 MOCK_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -116,13 +111,9 @@ def _install_everything(
 ) -> None:
     _scale_retry_waits(retry_wait_scale)
     event_manager.EventManager.add_event = _add_event
-    ecr_model.install()
-    paging.install()
-    interpreter.install()
+    moto_patches.install()
     faults.install()
-    more_sources.install()
-    inspector.install()
-    workloads.install()
+    served.install()
     runtime.install(_log_overrides(verbose), measure_memory=measure_memory, processes=processes)
     import ecr_sweeper.clock  # the handlers' package, importable once CodeUri is on sys.path
 
@@ -131,17 +122,6 @@ def _install_everything(
 
 def _log_overrides(verbose: bool) -> dict[str, str]:
     return {} if verbose else {"POWERTOOLS_LOG_LEVEL": "WARNING"}
-
-
-@contextmanager
-def _moto_account(account_id: str) -> Iterator[None]:
-    """The emulator's own setup calls, made in `account_id` (setup runs before any
-    handler, on one thread)."""
-    os.environ["MOTO_ACCOUNT_ID"] = account_id
-    try:
-        yield
-    finally:
-        del os.environ["MOTO_ACCOUNT_ID"]
 
 
 class Emulator:
@@ -241,33 +221,9 @@ class Emulator:
         )
         ecr_model.CLOCK["now"] = self.inventory.now
         runtime.BEFORE_INVOKE[:] = [self._apply_changes]
-        ecr_model.load_repositories(self.inventory)
-        sources.load_ecs(self.inventory)
-        sources.load_lambda(self.inventory)
-        more_sources.load_more_sources(
-            self.inventory, self.inventory.account_id, self.inventory.region
-        )
-        workloads.load_workloads(self.inventory, self.inventory.account_id, self.inventory.region)
-        sources.load_objects(self.inventory)
-        for member in self.inventory.accounts:
-            with _moto_account(member.account_id):
-                sources.load_ecs(member)
-                sources.load_lambda(member)
-                more_sources.load_more_sources(member, member.account_id, member.region)
-                workloads.load_workloads(member, member.account_id, member.region)
+        loaders.load_account(self.inventory)
         faults.TRUSTED_ROLES.clear()
         faults.TRUSTED_ROLES.update({m.role_arn: m.external_id for m in self.inventory.accounts})
-        inspector.COVERAGE[:] = [
-            inspector.covered_image(
-                self.inventory.account_id,
-                self.inventory.region,
-                i.repository,
-                i.digest,
-                i.last_in_use_at.isoformat() if i.last_in_use_at else None,
-                i.in_use_count,
-            )
-            for i in self.inventory.inspector.images
-        ]
         # Armed now, and again by every run(): an execution another client starts (say the
         # CLI under test) meets them too.
         faults.CALLS.reset(self.inventory.faults)

@@ -23,7 +23,7 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import (
 )
 from samtranslator.yaml_helper import yaml_parse
 
-from sweeper_emulator import express, moto_asl
+from sweeper_emulator.moto_patches import express, moto_asl
 
 ROOT = Path(__file__).resolve().parents[2]
 ASL_PATH = ROOT / "statemachine" / "sweep.asl.json"
