@@ -9,8 +9,9 @@ in-process mode does at botocore's `before-send` hook: it counts each call of ea
 function, answers an injected fault in place of AWS (a crash ends the function's
 process at that call), enforces the scanner roles' trust, and serves what moto lacks
 (served/: App Runner, Inspector's ListCoverage, and what the in-use scan reads of
-CodeBuild, SageMaker, EMR Serverless, AgentCore and Lightsail). The function's process
-is started by lambda_bootstrap.py, which plays the Lambda runtime.
+CodeBuild, SageMaker, EMR Serverless, AgentCore and Lightsail; what moto's own services
+lack is added to them, as for ECS service revisions). The function's process is started
+by lambda_bootstrap.py, which plays the Lambda runtime.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from sweeper_emulator.lambda_bootstrap import (
     NETWORK_ERROR_HEADER,
     OPERATION_HEADER,
 )
+from sweeper_emulator.served.eks_api import CLIENT_READ_TIMEOUT
 
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
 RETRY_WAITS = Path(__file__).with_name("retry_waits.py")
@@ -195,6 +197,7 @@ class FunctionProcesses:
             "SWEEPER_EMULATOR_NOW": self._now.isoformat(),
             "SWEEPER_EMULATOR_RETRY_WAIT_SCALE": str(self._retry_wait_scale),
             "SWEEPER_EMULATOR_RETRY_WAITS": str(RETRY_WAITS),
+            "SWEEPER_EMULATOR_KUBERNETES_READ_TIMEOUT": str(CLIENT_READ_TIMEOUT),
         }
         process = subprocess.Popen(
             [interpreter_for(fn.runtime), "-I", "-S", "-B", str(BOOTSTRAP)],

@@ -22,6 +22,7 @@ from sweeper_emulator.loaders.batch import load_batch
 from sweeper_emulator.loaders.codebuild import load_codebuild
 from sweeper_emulator.loaders.ecr import load_repositories
 from sweeper_emulator.loaders.ecs import load_ecs, load_task_sets
+from sweeper_emulator.loaders.eks import load_eks
 from sweeper_emulator.loaders.emr_serverless import load_emr_serverless
 from sweeper_emulator.loaders.inspector import load_inspector
 from sweeper_emulator.loaders.lambda_functions import load_lambda
@@ -29,6 +30,7 @@ from sweeper_emulator.loaders.lightsail import load_lightsail
 from sweeper_emulator.loaders.s3 import load_objects
 from sweeper_emulator.loaders.sagemaker import load_sagemaker
 from sweeper_emulator.loaders.scheduled_tasks import load_scheduled_tasks
+from sweeper_emulator.moto_patches import ecs_revisions
 
 
 def load_workloads(workloads: Workloads, account: str, region: str) -> None:
@@ -45,6 +47,7 @@ def load_workloads(workloads: Workloads, account: str, region: str) -> None:
     load_emr_serverless(workloads.emr_serverless, account, region)
     load_agentcore(workloads.agentcore, account, region)
     load_lightsail(workloads.lightsail, account, region)
+    load_eks(workloads.eks, account, region)
 
 
 @contextmanager
@@ -69,3 +72,4 @@ def load_account(inventory: Inventory) -> None:
         with _moto_account(member.account_id):
             load_workloads(member, member.account_id, member.region)
     load_inspector(inventory.inspector, account, region)
+    ecs_revisions.load(inventory)

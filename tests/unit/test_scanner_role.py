@@ -34,6 +34,7 @@ SCANNED_SERVICES = {
     "scheduler",
     "batch",
     "apprunner",
+    "eks",
     "codebuild",
     "sagemaker",
     "emr-serverless",
@@ -126,7 +127,7 @@ def test_resource_star_only_where_aws_requires_it(role: dict[str, Any]) -> None:
 
 def test_scoped_resources_are_this_accounts_in_any_region(role: dict[str, Any]) -> None:
     scoped = [r for s in statements(role) for r in as_list(s["Resource"]) if r != "*"]
-    assert len(scoped) == 14
+    assert len(scoped) == 18
     for resource in scoped:
         arn = resource["Fn::Sub"]
         match = re.fullmatch(r"arn:\$\{AWS::Partition\}:([\w-]+):\*:\$\{AWS::AccountId\}:.+", arn)
@@ -136,7 +137,7 @@ def test_scoped_resources_are_this_accounts_in_any_region(role: dict[str, Any]) 
 def test_resource_star_statements_are_commented() -> None:
     lines = SCANNER_ROLE.read_text().splitlines()
     stars = [n for n, line in enumerate(lines) if re.fullmatch(r'\s+Resource: "\*"', line)]
-    assert len(stars) == 6
+    assert len(stars) == 7
     for number in stars:
         start = number
         while not lines[start].lstrip().startswith("- Sid:"):
