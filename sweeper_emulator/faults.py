@@ -45,6 +45,8 @@ CURRENT: dict[str, str | None] = {"function": None}
 class CallLog:
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
+        # (function logical ID, operation): lets the benchmark time each step apart.
+        self.by_function: Counter[tuple[str, str]] = Counter()
         self.faults: list[Fault] = []
         self._fired: Counter[int] = Counter()
         self._seen: Counter[int] = Counter()
@@ -53,6 +55,7 @@ class CallLog:
     def reset(self, faults: list[Fault]) -> None:
         with self._lock:
             self.calls.clear()
+            self.by_function.clear()
             self.faults = list(faults)
             self._fired.clear()
             self._seen.clear()
@@ -63,6 +66,7 @@ class CallLog:
         function = function or CURRENT["function"]
         with self._lock:
             self.calls[operation] += 1
+            self.by_function[(function or "", operation)] += 1
             for index, fault in enumerate(self.faults):
                 if fault.operation.lower() != operation.lower():
                     continue
@@ -75,6 +79,14 @@ class CallLog:
                     self._fired[index] += 1
                     return fault
         return None
+
+    def calls_by_function(self) -> dict[str, dict[str, int]]:
+        """function logical ID -> operation -> requests ("" for a caller outside a handler)."""
+        with self._lock:
+            grouped: dict[str, dict[str, int]] = {}
+            for (function, operation), count in sorted(self.by_function.items()):
+                grouped.setdefault(function, {})[operation] = count
+            return grouped
 
 
 CALLS = CallLog()

@@ -27,6 +27,7 @@ from ecr_sweeper.adapters import in_use_lists
 from ecr_sweeper.adapters.accounts import assume
 from ecr_sweeper.adapters.app_runner import collect_app_runner_usage
 from ecr_sweeper.adapters.batch import collect_batch_usage
+from ecr_sweeper.adapters.config_source import read_config
 from ecr_sweeper.adapters.ecs import EcsScan, collect_ecs_usage
 from ecr_sweeper.adapters.inspector import collect_inspector_usage
 from ecr_sweeper.adapters.lambda_functions import collect_lambda_usage
@@ -41,7 +42,6 @@ from ecr_sweeper.core.config import (
     RepositoryRule,
     ScanTarget,
     Sources,
-    load_config_file,
     parse_duration,
     wildcard_match,
 )
@@ -103,7 +103,7 @@ logger = Logger(service="ecr-sweeper")
 
 def scan_in_use(
     *,
-    config_path: str,
+    config_source: str,
     execution_name: str,
     dry_run_default: bool,
     dry_run_override: bool | None,
@@ -118,7 +118,8 @@ def scan_in_use(
 ) -> RunContext:
     """Step 1. Fails (and so fails the run) on a bad config, any unreadable source, or
     (unless `refuse_blind_scan` is false: `ecr-sweeper scan` only lists) a blind scan."""
-    config = load_config_file(config_path)  # first: a bad config stops the run here
+    # First: a config that is missing or bad stops the run here, before any other read.
+    config = read_config(config_source, clients)
     for warning in config.warnings:
         logger.warning(warning)
     config = config.with_missing_sources_scanned()

@@ -511,7 +511,9 @@ def test_name_and_name_pattern_are_exclusive() -> None:
             expires: 1d
         """
     )
-    assert message == "ecrm.yaml: repositories[1]: set either name or name_pattern, not both"
+    assert message == (
+        "ecrm.yaml: repositories[1]: set either name or name_pattern, not both (line 5, column 5)"
+    )
 
 
 @pytest.mark.parametrize("section", ["clusters", "task_definitions", "lambda_functions"])

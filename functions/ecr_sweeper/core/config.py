@@ -49,7 +49,7 @@ from ecr_sweeper.core.config_model import (
 )
 from ecr_sweeper.core.config_yaml import parse_yaml
 from ecr_sweeper.core.duration import MAX_DURATION, parse_duration
-from ecr_sweeper.core.messages import validation_problems
+from ecr_sweeper.core.messages import location, problems_of
 from ecr_sweeper.core.wildcard import wildcard_match
 from ecr_sweeper.errors import ConfigError
 
@@ -82,16 +82,30 @@ __all__ = [
 
 def load_config(text: str, source: str = "ecrm.yaml") -> Config:
     """Parse and check the text of an ecrm.yaml. Raises ConfigError listing every problem,
-    one per line, each as `SOURCE: LOCATION: what is wrong`."""
-    data = parse_yaml(text, source)
+    one per line, each as `SOURCE: LOCATION: what is wrong (line L, column C)`."""
+    data, marks = parse_yaml(text, source)
     checker = Checker()
     clean = checker.check_root(data)
     if checker.problems:
-        raise ConfigError("\n".join(f"{source}: {p}" for p in checker.problems))
+        raise ConfigError(
+            "\n".join(
+                f"{source}: {p}{_written_at(marks.find(p.at, key=p.key))}" for p in checker.problems
+            )
+        )
     try:
         return Config.model_validate(clean)
     except ValidationError as e:  # the checker should have caught it; never show a raw dump
-        raise ConfigError("\n".join(f"{source}: {p}" for p in validation_problems(e))) from None
+        raise ConfigError(
+            "\n".join(
+                f"{source}: {location(where) or '(top level)'}: {what}"
+                f"{_written_at(marks.find(where))}"
+                for where, what in problems_of(e)
+            )
+        ) from None
+
+
+def _written_at(position: tuple[int, int] | None) -> str:
+    return "" if position is None else f" (line {position[0]}, column {position[1]})"
 
 
 def load_config_file(path: str | os.PathLike[str]) -> Config:
