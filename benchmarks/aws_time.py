@@ -86,6 +86,7 @@ RATE_PER_S: dict[str, float] = {
 FLOOR_SERVICES = frozenset(
     {"ecr", "ecs", "lambda", "eventbridge", "scheduler", "batch", "apprunner", "tag", "eks"}
     | {"kubernetes"}  # an EKS cluster's own API server (its pods and workloads)
+    | {"codebuild", "sagemaker", "emr-serverless", "bedrock-agentcore-control", "lightsail"}
 )
 CONCURRENCIES = (10, 40, 100)  # MapMaxConcurrency values the benchmark reports
 EXPRESS_LIMIT_S = 300.0  # an EXPRESS execution's maximum duration (5 minutes)

@@ -82,6 +82,27 @@ FORMULAS = {
     "batch:ListJobs": "Σ per job queue and live status ⌈jobs / 1,000⌉",
     "apprunner:ListServices": "⌈App Runner services / 20⌉",
     "apprunner:DescribeService": "1 per App Runner service",
+    "codebuild:ListProjects": "⌈CodeBuild projects / 100⌉",
+    "codebuild:BatchGetProjects": "⌈CodeBuild projects / 100⌉",
+    "codebuild:ListBuilds": "⌈CodeBuild builds (the whole history) / 100⌉",
+    "codebuild:BatchGetBuilds": "⌈CodeBuild builds / 100⌉",
+    "sagemaker:ListModels": "⌈SageMaker models / 100⌉",
+    "sagemaker:DescribeModel": "1 per SageMaker model",
+    "sagemaker:ListTrainingJobs": "⌈training jobs in progress / 100⌉",
+    "sagemaker:DescribeTrainingJob": "1 per training job in progress",
+    "sagemaker:ListProcessingJobs": "⌈processing jobs in progress / 100⌉",
+    "sagemaker:DescribeProcessingJob": "1 per processing job in progress",
+    "sagemaker:ListImages": "⌈Studio images / 100⌉",
+    "sagemaker:ListImageVersions": "Σ per Studio image ⌈versions / 100⌉",
+    "sagemaker:DescribeImageVersion": "1 per Studio image version",
+    "emr-serverless:ListApplications": "⌈applications not TERMINATED / 50⌉",
+    "emr-serverless:GetApplication": "1 per application not TERMINATED",
+    "bedrock-agentcore-control:ListAgentRuntimes": "⌈AgentCore runtimes / 100⌉",
+    "bedrock-agentcore-control:ListAgentRuntimeEndpoints": "Σ per runtime ⌈endpoints / 100⌉",
+    "bedrock-agentcore-control:GetAgentRuntime": (
+        "1 per runtime and version served (the current one, endpoints' live and target)"
+    ),
+    "lightsail:GetContainerServices": "1 (every container service in one answer)",
     # Amazon EKS (config `eks`; the benchmark's config has none): per place that selects
     # clusters, then per selected cluster. Kubernetes GETs are not AWS API calls (no
     # throttling quota, no IAM), but they are calls a run makes.
@@ -112,6 +133,30 @@ SOURCE_OPERATIONS = {
     ),
     "batch": ("batch:DescribeJobDefinitions", "batch:DescribeJobQueues", "batch:ListJobs"),
     "app_runner": ("apprunner:ListServices", "apprunner:DescribeService"),
+    "codebuild": (
+        "codebuild:ListProjects",
+        "codebuild:BatchGetProjects",
+        "codebuild:ListBuilds",
+        "codebuild:BatchGetBuilds",
+    ),
+    "sagemaker": (
+        "sagemaker:ListModels",
+        "sagemaker:DescribeModel",
+        "sagemaker:ListTrainingJobs",
+        "sagemaker:DescribeTrainingJob",
+        "sagemaker:ListProcessingJobs",
+        "sagemaker:DescribeProcessingJob",
+        "sagemaker:ListImages",
+        "sagemaker:ListImageVersions",
+        "sagemaker:DescribeImageVersion",
+    ),
+    "emr_serverless": ("emr-serverless:ListApplications", "emr-serverless:GetApplication"),
+    "agentcore": (
+        "bedrock-agentcore-control:ListAgentRuntimes",
+        "bedrock-agentcore-control:ListAgentRuntimeEndpoints",
+        "bedrock-agentcore-control:GetAgentRuntime",
+    ),
+    "lightsail": ("lightsail:GetContainerServices",),
 }
 
 
@@ -206,6 +251,27 @@ def floor(
         "batch:ListJobs": 0,
         "apprunner:ListServices": pages(0, 20),
         "apprunner:DescribeService": 0,
+        # No project, build, model, job, image, application, runtime or container
+        # service: the listing calls only, one empty page each.
+        "codebuild:ListProjects": pages(0, 100),
+        "codebuild:BatchGetProjects": 0,
+        "codebuild:ListBuilds": pages(0, 100),
+        "codebuild:BatchGetBuilds": 0,
+        "sagemaker:ListModels": pages(0, 100),
+        "sagemaker:DescribeModel": 0,
+        "sagemaker:ListTrainingJobs": pages(0, 100),
+        "sagemaker:DescribeTrainingJob": 0,
+        "sagemaker:ListProcessingJobs": pages(0, 100),
+        "sagemaker:DescribeProcessingJob": 0,
+        "sagemaker:ListImages": pages(0, 100),
+        "sagemaker:ListImageVersions": 0,
+        "sagemaker:DescribeImageVersion": 0,
+        "emr-serverless:ListApplications": pages(0, 50),
+        "emr-serverless:GetApplication": 0,
+        "bedrock-agentcore-control:ListAgentRuntimes": pages(0, 100),
+        "bedrock-agentcore-control:ListAgentRuntimeEndpoints": 0,
+        "bedrock-agentcore-control:GetAgentRuntime": 0,
+        "lightsail:GetContainerServices": 1,
     }
     for source in sorted(sources):
         for operation in SOURCE_OPERATIONS.get(source, ()):

@@ -8,9 +8,10 @@ emulator's own setup. In front of moto, the server does for these processes what
 in-process mode does at botocore's `before-send` hook: it counts each call of each
 function, answers an injected fault in place of AWS (a crash ends the function's
 process at that call), enforces the scanner roles' trust, and serves what moto lacks
-(App Runner, Inspector's ListCoverage; what moto's own services lack is added to
-them, as for ECS service revisions). The function's process is started by
-lambda_bootstrap.py, which plays the Lambda runtime.
+(served/: App Runner, Inspector's ListCoverage, and what the in-use scan reads of
+CodeBuild, SageMaker, EMR Serverless, AgentCore and Lightsail; what moto's own services
+lack is added to them, as for ECS service revisions). The function's process is started
+by lambda_bootstrap.py, which plays the Lambda runtime.
 """
 
 from __future__ import annotations
@@ -128,9 +129,10 @@ class EmulatorServer:
         scope = _SCOPE.search(request.headers.get("Authorization", ""))
         region = scope.group(1) if scope else "us-east-1"
         # The APIs moto lacks: the same handlers as in-process (served/). They route by
-        # the AWS host name, as a client without an endpoint override would send it.
+        # the AWS host name, as a client without an endpoint override would send it, with
+        # the path and query (REST APIs name resources and parameters in them).
         as_sent = _ServedRequest(
-            f"https://{service}.{region}.amazonaws.com/", request.headers, body
+            f"https://{service}.{region}.amazonaws.com{request.full_path}", request.headers, body
         )
         for serve in served.SERVED:
             try:

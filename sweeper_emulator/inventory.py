@@ -262,6 +262,92 @@ class Eks(_Strict):
     clusters: list[EksCluster] = Field(default_factory=list)
 
 
+# --- CodeBuild, SageMaker, EMR Serverless, Bedrock AgentCore, Lightsail (served/) ---
+
+
+class CodeBuildProject(_Strict):
+    name: str
+    image: str  # environment.image
+
+
+class CodeBuildBuild(_Strict):
+    project: str
+    image: str | None = None  # the build's image when it overrides its project's
+    status: Literal["IN_PROGRESS", "SUCCEEDED", "FAILED", "FAULT", "TIMED_OUT", "STOPPED"] = (
+        "IN_PROGRESS"
+    )
+
+
+class CodeBuild(_Strict):
+    projects: list[CodeBuildProject] = Field(default_factory=list)
+    builds: list[CodeBuildBuild] = Field(default_factory=list)
+
+
+class SageMakerModel(_Strict):
+    name: str
+    # One image: PrimaryContainer; more: Containers (an inference pipeline).
+    images: list[str] = Field(min_length=1)
+
+
+class SageMakerJob(_Strict):
+    name: str
+    image: str
+    status: Literal["InProgress", "Completed", "Failed", "Stopping", "Stopped"] = "InProgress"
+
+
+class SageMakerImageVersion(_Strict):
+    image: str  # the Studio image's name
+    version: int = Field(ge=1)
+    base_image: str
+
+
+class SageMaker(_Strict):
+    models: list[SageMakerModel] = Field(default_factory=list)
+    training_jobs: list[SageMakerJob] = Field(default_factory=list)
+    processing_jobs: list[SageMakerJob] = Field(default_factory=list)
+    image_versions: list[SageMakerImageVersion] = Field(default_factory=list)
+
+
+class EmrServerlessApplication(_Strict):
+    name: str
+    image: str | None = None  # imageConfiguration.imageUri
+    worker_images: dict[str, str] = Field(default_factory=dict)  # worker type -> image
+    state: Literal[
+        "CREATING", "CREATED", "STARTING", "STARTED", "STOPPING", "STOPPED", "TERMINATED"
+    ] = "CREATED"
+
+
+class EmrServerless(_Strict):
+    applications: list[EmrServerlessApplication] = Field(default_factory=list)
+
+
+class AgentCoreEndpoint(_Strict):
+    name: str
+    live_version: int = Field(ge=1)
+    target_version: int | None = Field(default=None, ge=1)
+
+
+class AgentCoreRuntime(_Strict):
+    name: str
+    # The container URI of version 1, 2, ...; the last is the runtime's current version.
+    versions: list[str] = Field(min_length=1)
+    endpoints: list[AgentCoreEndpoint] = Field(default_factory=list)
+
+
+class AgentCore(_Strict):
+    runtimes: list[AgentCoreRuntime] = Field(default_factory=list)
+
+
+class LightsailContainerService(_Strict):
+    name: str
+    current: dict[str, str] = Field(default_factory=dict)  # container name -> image
+    next: dict[str, str] | None = None  # the deployment in progress, if any
+
+
+class Lightsail(_Strict):
+    container_services: list[LightsailContainerService] = Field(default_factory=list)
+
+
 class Workloads(_Strict):
     """The sections that the account and each member account (`accounts`) both have:
     what runs there, loaded per account and region by `loaders.load_workloads`. A new
@@ -275,6 +361,11 @@ class Workloads(_Strict):
     app_runner: AppRunner = Field(default_factory=AppRunner)
     task_sets: list[TaskSet] = Field(default_factory=list)
     eks: Eks = Field(default_factory=Eks)
+    codebuild: CodeBuild = Field(default_factory=CodeBuild)
+    sagemaker: SageMaker = Field(default_factory=SageMaker)
+    emr_serverless: EmrServerless = Field(default_factory=EmrServerless)
+    agentcore: AgentCore = Field(default_factory=AgentCore)
+    lightsail: Lightsail = Field(default_factory=Lightsail)
 
 
 class Fault(_Strict):
@@ -377,7 +468,8 @@ class MemberAccount(Workloads):
 
 class Inventory(Workloads):
     """The whole account. Its workloads' sections (ecs, lambda, eventbridge_rules,
-    schedules, batch, app_runner, task_sets, eks) come from Workloads."""
+    schedules, batch, app_runner, task_sets, eks, codebuild, sagemaker, emr_serverless,
+    agentcore, lightsail) come from Workloads."""
 
     account_id: str = Field(default="123456789012", pattern=r"^\d{12}$")
     region: str = "ap-northeast-1"

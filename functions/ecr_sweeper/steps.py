@@ -25,13 +25,18 @@ from ecr_sweeper.adapters import ecr as ecr_api
 from ecr_sweeper.adapters import eks as eks_api
 from ecr_sweeper.adapters import in_use_lists
 from ecr_sweeper.adapters.accounts import assume
+from ecr_sweeper.adapters.agentcore import collect_agentcore_usage
 from ecr_sweeper.adapters.app_runner import collect_app_runner_usage
 from ecr_sweeper.adapters.batch import collect_batch_usage
+from ecr_sweeper.adapters.codebuild import collect_codebuild_usage
 from ecr_sweeper.adapters.config_source import read_config
 from ecr_sweeper.adapters.ecs import EcsScan, collect_ecs_usage
+from ecr_sweeper.adapters.emr_serverless import collect_emr_serverless_usage
 from ecr_sweeper.adapters.inspector import collect_inspector_usage
 from ecr_sweeper.adapters.lambda_functions import collect_lambda_usage
+from ecr_sweeper.adapters.lightsail import collect_lightsail_usage
 from ecr_sweeper.adapters.regions import offered
+from ecr_sweeper.adapters.sagemaker import collect_sagemaker_usage
 from ecr_sweeper.adapters.scheduled_tasks import (
     collect_scheduled_task_definitions,
     describe_task_definition_images,
@@ -298,6 +303,16 @@ def _scan_eks(
 # How a source the service does not offer in a place shows in the per-source figures.
 NOT_AVAILABLE = "not available here"
 
+# The sources read the same way (one client, one adapter): the `sources` switch, the
+# boto3 service (whose region data says where it is offered), how the figures name it.
+WORKLOAD_SOURCES: tuple[tuple[str, str, str, Callable[[Any, Any], None]], ...] = (
+    ("codebuild", "codebuild", "codebuild", collect_codebuild_usage),
+    ("sagemaker", "sagemaker", "sagemaker", collect_sagemaker_usage),
+    ("emr_serverless", "emr-serverless", "emr_serverless", collect_emr_serverless_usage),
+    ("agentcore", "bedrock-agentcore-control", "agentcore", collect_agentcore_usage),
+    ("lightsail", "lightsail", "lightsail", collect_lightsail_usage),
+)
+
 
 @contextmanager
 def _timed(timings: dict[str, float], source: str) -> Iterator[None]:
@@ -325,9 +340,9 @@ def collect_other_sources(
     inspector: bool = True,
 ) -> None:
     """The sources beyond ecrm's that `sources` (one place's) turns on: scheduled ECS
-    tasks, Batch, App Runner, Amazon Inspector. Those whose service is not offered in
-    `region` are not read but added to `unavailable`. `suffix` names the place in the
-    figures (`@account/region`)."""
+    tasks, Batch, App Runner, the WORKLOAD_SOURCES, Amazon Inspector. Those whose service
+    is not offered in `region` are not read but added to `unavailable`. `suffix` names
+    the place in the figures (`@account/region`)."""
     timings = {} if timings is None else timings
     unavailable = [] if unavailable is None else unavailable
     if sources.scheduled_tasks:
@@ -352,6 +367,12 @@ def collect_other_sources(
     elif sources.app_runner:
         with _timed(timings, f"apprunner{suffix}"):
             collect_app_runner_usage(clients("apprunner"), builder)
+    for switch, service, figure, collect in WORKLOAD_SOURCES:
+        if getattr(sources, switch) and not offered(service, region):
+            unavailable.append(f"{figure}{suffix}")
+        elif getattr(sources, switch):
+            with _timed(timings, f"{figure}{suffix}"):
+                collect(clients(service), builder)
     if sources.inspector and inspector and not offered("inspector2", region):
         unavailable.append("inspector")
     elif sources.inspector and inspector:

@@ -16,14 +16,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sweeper_emulator.inventory import Inventory, Workloads
+from sweeper_emulator.loaders.agentcore import load_agentcore
 from sweeper_emulator.loaders.app_runner import load_app_runner
 from sweeper_emulator.loaders.batch import load_batch
+from sweeper_emulator.loaders.codebuild import load_codebuild
 from sweeper_emulator.loaders.ecr import load_repositories
 from sweeper_emulator.loaders.ecs import load_ecs, load_task_sets
 from sweeper_emulator.loaders.eks import load_eks
+from sweeper_emulator.loaders.emr_serverless import load_emr_serverless
 from sweeper_emulator.loaders.inspector import load_inspector
 from sweeper_emulator.loaders.lambda_functions import load_lambda
+from sweeper_emulator.loaders.lightsail import load_lightsail
 from sweeper_emulator.loaders.s3 import load_objects
+from sweeper_emulator.loaders.sagemaker import load_sagemaker
 from sweeper_emulator.loaders.scheduled_tasks import load_scheduled_tasks
 from sweeper_emulator.moto_patches import ecs_revisions
 
@@ -37,6 +42,11 @@ def load_workloads(workloads: Workloads, account: str, region: str) -> None:
     load_batch(workloads.batch, account, region)
     load_task_sets(workloads.task_sets, account, region)
     load_app_runner(workloads.app_runner, account, region)
+    load_codebuild(workloads.codebuild, account, region)
+    load_sagemaker(workloads.sagemaker, account, region)
+    load_emr_serverless(workloads.emr_serverless, account, region)
+    load_agentcore(workloads.agentcore, account, region)
+    load_lightsail(workloads.lightsail, account, region)
     load_eks(workloads.eks, account, region)
 
 

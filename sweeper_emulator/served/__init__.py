@@ -14,9 +14,25 @@ on 127.0.0.1 by servers of its own (an EKS endpoint is not a botocore request).
 from __future__ import annotations
 
 from sweeper_emulator import wire
-from sweeper_emulator.served import app_runner, inspector
+from sweeper_emulator.served import (
+    agentcore,
+    app_runner,
+    codebuild,
+    emr_serverless,
+    inspector,
+    lightsail,
+    sagemaker,
+)
 
-SERVED: tuple[wire.SendHandler, ...] = (app_runner.serve, inspector.serve)
+SERVED: tuple[wire.SendHandler, ...] = (
+    app_runner.serve,
+    inspector.serve,
+    codebuild.serve,
+    sagemaker.serve,
+    emr_serverless.serve,
+    agentcore.serve,
+    lightsail.serve,
+)
 
 
 def install() -> None:

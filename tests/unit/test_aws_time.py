@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from benchmarks import aws_time
+from benchmarks import aws_time, floor
 from benchmarks.aws_time import Assumptions, Function, Step
 from benchmarks.ecrm import EcrmAccount, ecrm_calls
 
@@ -105,6 +105,17 @@ def test_the_floor_counts_ecr_and_in_use_calls_only() -> None:
     calls = {"ecr:DescribeImages": 30, "ecs:ListTasks": 5, "s3:GetObject": 1000}
     # 30 DescribeImages at 10 a second; S3 (the run's own data) is not in the floor.
     assert aws_time.floor_s(calls, ROUND) == pytest.approx(3.0)
+
+
+def test_the_floor_counts_the_calls_of_every_switchable_source() -> None:
+    # A source whose calls the floor lists but FLOOR_SERVICES leaves out would make the
+    # modelled floor faster than the calls the run makes.
+    services = {
+        operation.split(":", 1)[0]
+        for operations in floor.SOURCE_OPERATIONS.values()
+        for operation in operations
+    }
+    assert services <= aws_time.FLOOR_SERVICES
 
 
 @pytest.mark.parametrize(

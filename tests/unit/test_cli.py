@@ -322,6 +322,11 @@ def test_plan_reads_only_and_needs_no_bucket(
         "scheduler",
         "batch",
         "apprunner",
+        "codebuild",
+        "sagemaker",
+        "emr-serverless",
+        "bedrock-agentcore-control",
+        "lightsail",
     }
     assert before == after == 3
 

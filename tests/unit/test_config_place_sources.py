@@ -117,7 +117,8 @@ def _account(body: str) -> str:
         pytest.param(
             "sources: {app_runer: false}\n",
             "accounts[0].sources: unknown key 'app_runer' (allowed: scheduled_tasks, batch, "
-            "batch_keep_count, app_runner); did you mean 'app_runner'?",
+            "batch_keep_count, app_runner, codebuild, sagemaker, emr_serverless, agentcore, "
+            "lightsail); did you mean 'app_runner'?",
             id="typo-in-an-account",
         ),
         pytest.param(
@@ -150,7 +151,8 @@ def _account(body: str) -> str:
         pytest.param(
             "regions: [{name: eu-west-1, sources: {apprunner: false}}]\n",
             "accounts[0].regions[0].sources: unknown key 'apprunner' (allowed: "
-            "scheduled_tasks, batch, batch_keep_count, app_runner); did you mean 'app_runner'?",
+            "scheduled_tasks, batch, batch_keep_count, app_runner, codebuild, sagemaker, "
+            "emr_serverless, agentcore, lightsail); did you mean 'app_runner'?",
             id="typo-in-a-region",
         ),
         pytest.param(

@@ -27,7 +27,20 @@ from test_template import RESOURCE_STAR_OK, ROOT, TEMPLATE, as_list, run_cfn_lin
 SCANNER_ROLE = ROOT / "scanner-role.yaml"
 
 # The services the in-use scan reads in a member account (not ECR: the sweeper's own).
-SCANNED_SERVICES = {"ecs", "lambda", "events", "scheduler", "batch", "apprunner", "eks"}
+SCANNED_SERVICES = {
+    "ecs",
+    "lambda",
+    "events",
+    "scheduler",
+    "batch",
+    "apprunner",
+    "eks",
+    "codebuild",
+    "sagemaker",
+    "emr-serverless",
+    "bedrock-agentcore",
+    "lightsail",
+}
 
 # What the scan calls in a member account: its own role's actions for those services.
 EXPECTED_ACTIONS = {
@@ -90,7 +103,7 @@ def test_actions_are_exactly_the_scans_read_only_set(role: dict[str, Any]) -> No
 def test_no_action_is_a_write(role: dict[str, Any]) -> None:
     for action in actions_of(role):
         _, verb = action.split(":")
-        assert re.fullmatch(r"(List|Describe|Get)[A-Z]\w*", verb), action
+        assert re.fullmatch(r"(List|Describe|Get|BatchGet)[A-Z]\w*", verb), action
 
 
 def test_no_wildcard_action(role: dict[str, Any]) -> None:
@@ -114,17 +127,17 @@ def test_resource_star_only_where_aws_requires_it(role: dict[str, Any]) -> None:
 
 def test_scoped_resources_are_this_accounts_in_any_region(role: dict[str, Any]) -> None:
     scoped = [r for s in statements(role) for r in as_list(s["Resource"]) if r != "*"]
-    assert len(scoped) == 10
+    assert len(scoped) == 18
     for resource in scoped:
         arn = resource["Fn::Sub"]
-        match = re.fullmatch(r"arn:\$\{AWS::Partition\}:(\w+):\*:\$\{AWS::AccountId\}:.+", arn)
+        match = re.fullmatch(r"arn:\$\{AWS::Partition\}:([\w-]+):\*:\$\{AWS::AccountId\}:.+", arn)
         assert match and match[1] in SCANNED_SERVICES, arn
 
 
 def test_resource_star_statements_are_commented() -> None:
     lines = SCANNER_ROLE.read_text().splitlines()
     stars = [n for n, line in enumerate(lines) if re.fullmatch(r'\s+Resource: "\*"', line)]
-    assert len(stars) == 6
+    assert len(stars) == 7
     for number in stars:
         start = number
         while not lines[start].lstrip().startswith("- Sid:"):
@@ -163,7 +176,7 @@ def test_docs_permissions_table_lists_exactly_the_roles_actions(role: dict[str, 
     text = (ROOT / "docs" / "accounts.md").read_text()
     section = text.split("## The role's permissions", 1)[1]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
-    listed = [a for row in rows for a in re.findall(r"`(\w+:\w+)`", row.split("|")[1])]
+    listed = [a for row in rows for a in re.findall(r"`([\w-]+:\w+)`", row.split("|")[1])]
     assert sorted(listed) == sorted(actions_of(role))
 
 

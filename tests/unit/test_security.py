@@ -147,7 +147,11 @@ IAM_ACTION = {
     "s3:ListObjectsV2": "s3:ListBucket",
 }
 # botocore names a few services otherwise than IAM does.
-IAM_PREFIX = {"eventbridge": "events", "sfn": "states"}
+IAM_PREFIX = {
+    "eventbridge": "events",
+    "sfn": "states",
+    "bedrock-agentcore-control": "bedrock-agentcore",
+}
 
 
 @pytest.fixture(scope="module")

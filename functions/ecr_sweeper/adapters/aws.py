@@ -102,3 +102,35 @@ def classify(error: ClientError, doing: str) -> Exception:
     if code in TRANSIENT_CODES or status >= 500:
         return TransientAwsError(message)
     return AwsRequestError(message)
+
+
+def _doing(aws: Any, operation: str) -> str:
+    """`codebuild:ListProjects`: the IAM action a call needs (the signing name is the IAM
+    prefix), which is what an AccessDenied asks the reader to grant."""
+    model = aws.meta.service_model
+    return f"{model.signing_name}:{aws.meta.method_to_api_mapping.get(operation, operation)}"
+
+
+def paged(
+    aws: Any, operation: str, key: str, page_size: int | None = None, **kwargs: Any
+) -> list[Any]:
+    """Every item under `key` on every page of `operation` (boto3's paginator), asking for
+    `page_size` items a page where the API takes a size (None: the API's fixed page).
+    A ClientError goes through `classify`, naming the IAM action."""
+    config = {"PageSize": page_size} if page_size else {}
+    try:
+        return [
+            item
+            for page in aws.get_paginator(operation).paginate(**kwargs, PaginationConfig=config)
+            for item in page.get(key) or []
+        ]
+    except ClientError as error:
+        raise classify(error, _doing(aws, operation)) from error
+
+
+def called(aws: Any, operation: str, **kwargs: Any) -> dict[str, Any]:
+    """One call of `operation`; a ClientError goes through `classify`, naming the action."""
+    try:
+        return dict(getattr(aws, operation)(**kwargs))
+    except ClientError as error:
+        raise classify(error, _doing(aws, operation)) from error

@@ -214,6 +214,15 @@ class Sources(BaseModel):
     # App Runner services whose source is an ECR image. Where botocore's region data has
     # no App Runner, the scan reports it "not available here" without calling it.
     app_runner: StrictBool = True
+    # CodeBuild projects and running builds, SageMaker models, jobs in progress and Studio
+    # images, EMR Serverless applications, Bedrock AgentCore runtimes, Lightsail container
+    # services. Each is reported "not available here" where botocore's region data has
+    # no endpoint for it (AgentCore has no region data: it is read everywhere).
+    codebuild: StrictBool = True
+    sagemaker: StrictBool = True
+    emr_serverless: StrictBool = True
+    agentcore: StrictBool = True
+    lightsail: StrictBool = True
     # Amazon Inspector (off by default: it must be enabled for ECR): images Inspector saw
     # in use within inspector_in_use_within are kept.
     inspector: StrictBool = False
@@ -227,7 +236,16 @@ class Sources(BaseModel):
 
 
 # The sources a place can turn off, by their `sources` key.
-SOURCE_SWITCHES = ("scheduled_tasks", "batch", "app_runner")
+SOURCE_SWITCHES = (
+    "scheduled_tasks",
+    "batch",
+    "app_runner",
+    "codebuild",
+    "sagemaker",
+    "emr_serverless",
+    "agentcore",
+    "lightsail",
+)
 
 
 class PlaceSources(BaseModel):
@@ -243,6 +261,11 @@ class PlaceSources(BaseModel):
     batch: StrictBool | None = None
     batch_keep_count: StrictInt | None = Field(default=None, ge=0)
     app_runner: StrictBool | None = None
+    codebuild: StrictBool | None = None
+    sagemaker: StrictBool | None = None
+    emr_serverless: StrictBool | None = None
+    agentcore: StrictBool | None = None
+    lightsail: StrictBool | None = None
 
 
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
