@@ -18,6 +18,12 @@ from sweeper_emulator.inventory import inventory_from_dict
 NOW = datetime(2026, 11, 27)
 ACCOUNT, REGION = "123456789012", "ap-northeast-1"
 REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+# A member account the scan reads through its scanner role (config `accounts`).
+MEMBER, MEMBER_REGION = "210987654321", "eu-west-1"
+# Registries whose images are not this one's, though the repository name is the same: a
+# reference to them keeps nothing here.
+OTHER_REGION_REGISTRY = f"{ACCOUNT}.dkr.ecr.eu-central-1.amazonaws.com"
+MEMBER_REGISTRY = f"{MEMBER}.dkr.ecr.{MEMBER_REGION}.amazonaws.com"
 
 BASIC_CONFIG = """
 # Most scenarios run nothing: let a scan that finds nothing in use through.
@@ -72,6 +78,19 @@ def inventory(repositories: dict[str, list[dict[str, Any]]], **sections: Any) ->
     }
     data.update(sections)
     return data
+
+
+def scanner_role(account_id: str = MEMBER) -> str:
+    """The role the scan assumes in a member account (scanner-role.yaml's name)."""
+    return f"arn:aws:iam::{account_id}:role/ecr-sweeper-scanner"
+
+
+def member(
+    account_id: str = MEMBER, region: str = MEMBER_REGION, **sections: Any
+) -> dict[str, Any]:
+    """One place of `inventory(accounts=[...])`: what runs in a member account's region
+    (`ecs`, `eks`, `lambda`, ...)."""
+    return {"account_id": account_id, "region": region, **sections}
 
 
 RunFn = Callable[..., dict[str, Any]]
