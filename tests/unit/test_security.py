@@ -147,7 +147,7 @@ IAM_ACTION = {
     "s3:ListObjectsV2": "s3:ListBucket",
 }
 # botocore names a few services otherwise than IAM does.
-IAM_PREFIX = {"eventbridge": "events", "sfn": "states"}
+IAM_PREFIX = {"eventbridge": "events", "sfn": "states", "resource-groups-tagging-api": "tag"}
 
 
 @pytest.fixture(scope="module")
