@@ -31,8 +31,7 @@ TAGGING_GET_RESOURCES = "resource-groups-tagging-api:GetResources"
 FORMULAS = {
     "ecr:DescribeRepositories": "⌈repositories in the account / 1,000⌉",
     "ecr:ListTagsForResource": (
-        "1 per repository with deletions (the deleter's last look reads its protect tag "
-        "again)"
+        "1 per repository with deletions (the deleter's last look reads its protect tag again)"
     ),
     TAGGING_GET_RESOURCES: (
         "⌈repositories with the protect tag key / 100⌉: the scan reads every "

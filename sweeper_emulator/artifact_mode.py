@@ -8,8 +8,8 @@ emulator's own setup. In front of moto, the server does for these processes what
 in-process mode does at botocore's `before-send` hook: it counts each call of each
 function, answers an injected fault in place of AWS (a crash ends the function's
 process at that call), enforces the scanner roles' trust, and serves what moto lacks
-(App Runner, Inspector's ListCoverage, the Tagging API's GetResources for ECR). The function's process is started by
-lambda_bootstrap.py, which plays the Lambda runtime.
+(App Runner, Inspector's ListCoverage, the Tagging API's GetResources for ECR). The
+function's process is started by lambda_bootstrap.py, which plays the Lambda runtime.
 """
 
 from __future__ import annotations
