@@ -422,6 +422,7 @@ class Emulator:
             "repositories": repositories,
             "notifications": notifications,
             "api_calls": dict(sorted(faults.CALLS.calls.items())),
+            "api_calls_by_function": faults.CALLS.per_function(),
             "history_events": len(history),
             "max_state_payload_bytes": METER.largest,
             "state_transitions": TRANSITIONS.transitions,

@@ -44,6 +44,8 @@ CURRENT: dict[str, str | None] = {"function": None}
 class CallLog:
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
+        # The same, per function: (logical id, operation) -> calls.
+        self.by_function: Counter[tuple[str, str]] = Counter()
         self.faults: list[Fault] = []
         self._fired: Counter[int] = Counter()
         self._seen: Counter[int] = Counter()
@@ -52,9 +54,18 @@ class CallLog:
     def reset(self, faults: list[Fault]) -> None:
         with self._lock:
             self.calls.clear()
+            self.by_function.clear()
             self.faults = list(faults)
             self._fired.clear()
             self._seen.clear()
+
+    def per_function(self) -> dict[str, dict[str, int]]:
+        """{function's logical id: {operation: calls}}, sorted."""
+        found: dict[str, dict[str, int]] = {}
+        with self._lock:
+            for (function, operation), count in sorted(self.by_function.items()):
+                found.setdefault(function, {})[operation] = count
+        return found
 
     def record(self, operation: str, function: str | None = None) -> Fault | None:
         """Count one request of `function` (default: the one running in this process);
@@ -62,6 +73,7 @@ class CallLog:
         function = function or CURRENT["function"]
         with self._lock:
             self.calls[operation] += 1
+            self.by_function[(function or "?", operation)] += 1
             for index, fault in enumerate(self.faults):
                 if fault.operation.lower() != operation.lower():
                     continue

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ecr_sweeper.core.report import Count
+from ecr_sweeper.core.report import Count, RepositoryResult
 from ecr_sweeper.errors import InvalidExecutionInput
 
 
@@ -189,6 +189,12 @@ class SummaryEvent(BaseModel):
     sweep_results: MapResults | None = None
 
 
+# The largest repository result that travels inline (the deleter's output, through the
+# sweep Map's results; a plan that is not swept, through the plan Map's): well within
+# the 256 KiB state payload, so that a state's payload stays under 16 KiB.
+INLINE_RESULT_BYTES = 8 * 1024
+
+
 class CollectOutput(BaseModel):
     repository: str
     images: int
@@ -210,6 +216,9 @@ class EvaluateOutput(PlanOutcome):
     total: Count
     expired: Count
     keep: Count
+    # A plan that deletes nothing (or is held) is not swept: its result, for the summary,
+    # travels in the plan Map's results (bounded: rows per kind and reason counts only).
+    result: RepositoryResult | None = None
 
 
 class CapsOutput(BaseModel):
@@ -218,7 +227,10 @@ class CapsOutput(BaseModel):
     unplanned: int  # targeted, but their planning did not finish: never swept
     held: int
     limit: int
-    approved: SealedFile  # the sweep Map's items
+    # The sweep Map's items: the approved plans that delete or archive something (the
+    # others have nothing to sweep: no child is started for them).
+    approved: SealedFile
+    swept: int = 0  # repositories in the approved list
 
 
 class DeleteOutput(BaseModel):
@@ -229,6 +241,9 @@ class DeleteOutput(BaseModel):
     already_gone: int
     archived: int = 0  # moved to the archive storage class (or would be)
     bytes_archived: int = 0
+    # What the deleter did, for the summary (through the sweep Map's results), when it
+    # fits INLINE_RESULT_BYTES; a larger one is written to results/<repo>.json.
+    result: RepositoryResult | None = None
 
 
 class SummaryOutput(BaseModel):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
@@ -39,6 +40,16 @@ APPROVED = "approved.json"
 
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+# The run-wide files every repository's evaluator and deleter read (the config snapshot,
+# the in-use set), kept by the Lambda container that read them: a warm container reads
+# each once per run, not once per repository. Keyed by the object and the SHA-256 the
+# workflow carried, so a cached text is exactly what a fresh read would have to be; and
+# by the function, as Lambda gives each function containers of its own (the emulator and
+# a local run share one process). Only the last few are kept.
+_SEALED_CACHE: dict[tuple[str, str, str, str], str] = {}
+_SEALED_CACHE_SIZE = 4
 
 
 class RunStore:
@@ -89,11 +100,27 @@ class RunStore:
             )
         return text
 
-    def get_model_sealed(self, name: str, model: type[M], expected: str) -> M:
-        return self._as_model(name, self.get_text_sealed(name, expected), model)
+    def get_model_sealed(
+        self, name: str, model: type[M], expected: str, *, cached: bool = False
+    ) -> M:
+        read = self.get_text_sealed_cached if cached else self.get_text_sealed
+        return self._as_model(name, read(name, expected), model)
 
-    def get_json_sealed(self, name: str, expected: str) -> Any:
-        return self._as_json(name, self.get_text_sealed(name, expected))
+    def get_json_sealed(self, name: str, expected: str, *, cached: bool = False) -> Any:
+        read = self.get_text_sealed_cached if cached else self.get_text_sealed
+        return self._as_json(name, read(name, expected))
+
+    def get_text_sealed_cached(self, name: str, expected: str) -> str:
+        """get_text_sealed, read at most once per container for a given SHA-256."""
+        function = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
+        key = (function, self.bucket, self.key(name), expected)
+        text = _SEALED_CACHE.get(key)
+        if text is None:
+            text = self.get_text_sealed(name, expected)
+            while len(_SEALED_CACHE) >= _SEALED_CACHE_SIZE:
+                del _SEALED_CACHE[next(iter(_SEALED_CACHE))]
+            _SEALED_CACHE[key] = text
+        return text
 
     def get_text(self, name: str) -> str:
         key = self.key(name)
@@ -104,6 +131,18 @@ class RunStore:
                 raise RunDataError(f"s3://{self.bucket}/{key} does not exist") from error
             raise classify(error, f"reading s3://{self.bucket}/{key}") from error
         return body.decode()
+
+    def get_json_if_exists(self, name: str) -> Any | None:
+        """The file as JSON, or None if there is none (one GET: the role's s3:ListBucket
+        makes a missing object NoSuchKey rather than AccessDenied)."""
+        key = self.key(name)
+        try:
+            body = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+                return None
+            raise classify(error, f"reading s3://{self.bucket}/{key}") from error
+        return self._as_json(name, body.decode())
 
     def exists(self, name: str) -> bool:
         try:

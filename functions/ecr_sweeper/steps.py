@@ -79,6 +79,7 @@ from ecr_sweeper.errors import (
     TransientAwsError,
 )
 from ecr_sweeper.events import (
+    INLINE_RESULT_BYTES,
     CapsOutput,
     CollectOutput,
     DeleteOutput,
@@ -95,6 +96,7 @@ from ecr_sweeper.run_store import (
     REPOSITORIES,
     RunStore,
     repository_file,
+    sha256,
 )
 
 logger = Logger(service="ecr-sweeper")
@@ -366,11 +368,14 @@ def collect_repository(repository: str, run: RunContext, clients: Any) -> Collec
 
 
 def _config(store: RunStore, run: RunContext) -> Config:
-    return Config.model_validate(store.get_json_sealed(CONFIG_SNAPSHOT, run.config_sha256))
+    # Read once per warm container and run (run_store.py), not once per repository.
+    return Config.model_validate(
+        store.get_json_sealed(CONFIG_SNAPSHOT, run.config_sha256, cached=True)
+    )
 
 
 def _in_use(store: RunStore, run: RunContext) -> InUseSet:
-    return store.get_model_sealed(IN_USE, InUseSet, run.in_use_sha256)
+    return store.get_model_sealed(IN_USE, InUseSet, run.in_use_sha256, cached=True)
 
 
 def _protection(config: Config, repository_reason: str = "") -> Protection:
@@ -404,16 +409,53 @@ def evaluate_repository(
         run.now,
         protection=_protection(config, in_use.protected.get(repository, "")),
     ).hold_if_ratio_exceeded(config.safety.max_delete_ratio, config.safety.ratio_min_images)
-    plan_sha256 = store.put_model_sealed(repository_file("plans", repository), plan)
+    # Written only when it lets something go: the deleter acts on it (and a held plan
+    # shows what the cap stopped). A plan that keeps everything is read by nobody.
+    if plan.deleted():
+        plan_sha256 = store.put_model_sealed(repository_file("plans", repository), plan)
+    else:
+        plan_sha256 = sha256(plan.model_dump_json())
+    planned = 0 if plan.held else len(plan.deleted())
     totals = plan.totals()
     return EvaluateOutput(
         repository=repository,
         plan_sha256=plan_sha256,
-        planned=0 if plan.held else len(plan.deleted()),
+        planned=planned,
         held=bool(plan.held),
         total=Count(**totals["total"]),
         expired=Count(**totals["expired"]),
         keep=Count(**totals["keep"]),
+        result=None if planned else unswept_result(plan, rule, run, store),
+    )
+
+
+def unswept_result(
+    plan: RepositoryPlan, rule: RepositoryRule, run: RunContext, store: RunStore
+) -> RepositoryResult:
+    """The result of a repository the sweep leaves alone (its plan deletes nothing, or
+    is held): what the deleter would record for it, without a child to record it."""
+    return RepositoryResult(
+        repository=plan.repository,
+        rule=plan.rule,
+        dry_run=run.dry_run,
+        status="held" if plan.held else "ok",
+        held=plan.held,
+        action=rule.action,
+        rows=kind_rows(plan, rule.action),
+        kept_reasons=_kept_reasons(plan),
+        archived=_archived(plan),
+        plan_key=store.key(repository_file("plans", plan.repository)) if plan.deleted() else "",
+    )
+
+
+def _kept_reasons(plan: RepositoryPlan) -> dict[str, int]:
+    return dict(Counter(str(d.reason) for d in plan.decisions if d.action is Action.KEEP))
+
+
+def _archived(plan: RepositoryPlan) -> Count:
+    return Count(
+        count=sum(1 for d in plan.decisions if d.archived),
+        bytes=sum(d.size_bytes for d in plan.decisions if d.archived),
     )
 
 
@@ -453,10 +495,12 @@ def check_caps(run: RunContext, outcomes: Sequence[PlanOutcome], clients: Any) -
             f"(s3://{run.bucket}/{run.prefix}/plans/), then raise the cap in the config "
             "if they are right."
         )
+    # Only the plans that delete or archive something are swept: the others' results
+    # came with their plans, and a child started for them would have nothing to do.
     items = [
         {"repository": name, "plan_sha256": approved[name].plan_sha256}
         for name in targets
-        if name in approved
+        if name in approved and approved[name].planned and not approved[name].held
     ]
     approved_sha256 = store.put_json_sealed(APPROVED, items)
     return CapsOutput(
@@ -466,6 +510,7 @@ def check_caps(run: RunContext, outcomes: Sequence[PlanOutcome], clients: Any) -
         held=held,
         limit=limit,
         approved=SealedFile(key=store.key(APPROVED), sha256=approved_sha256),
+        swept=len(items),
     )
 
 
@@ -570,7 +615,7 @@ def _remove(
         run_lock.check_held(clients("s3"), run.bucket, run.execution_arn)
     ecr = clients("ecr")
     journal_name = repository_file("progress", repository)
-    journal = store.get_json(journal_name) if store.exists(journal_name) else {}
+    journal = store.get_json_if_exists(journal_name) or {}  # one call: absent on a first try
     removal.deleted[:] = journal.get("deleted", [])
     removal.archived[:] = journal.get("archived", [])
     sent = set(journal.get("sent", []))
@@ -705,22 +750,21 @@ def delete_repository(
         error="" if error is None else f"{type(error).__name__}: {error}",
         bytes_reclaimed=sum(sizes.get(d, 0) for d in gone),
         bytes_archived=sum(sizes.get(d, 0) for d in moved),
-        kept_reasons=dict(
-            Counter(str(d.reason) for d in plan.decisions if d.action is Action.KEEP)
-        ),
-        archived=Count(
-            count=sum(1 for d in plan.decisions if d.archived),
-            bytes=sum(d.size_bytes for d in plan.decisions if d.archived),
-        ),
+        kept_reasons=_kept_reasons(plan),
+        archived=_archived(plan),
         plan_key=store.key(repository_file("plans", repository)),
     )
     results_key = store.key(repository_file("results", repository))
-    try:
-        store.put_model(repository_file("results", repository), result)
-    except Exception:
-        if error is None:
-            raise
-        logger.exception("the result of a failed delete could not be written")
+    # A failed deleter's output is lost (the Map records its error only), and a large
+    # result would not fit the payload: those go to S3; the others travel inline.
+    inline = error is None and not removal.failures and fits_inline(result)
+    if not inline:
+        try:
+            store.put_model(repository_file("results", repository), result)
+        except Exception:
+            if error is None:
+                raise
+            logger.exception("the result of a failed delete could not be written")
     logger.info(
         f"{'Would delete' if run.dry_run else 'Deleted'} {len(gone)} images"
         + (f" and {'would archive' if run.dry_run else 'archived'} {len(moved)}" if moved else "")
@@ -751,7 +795,13 @@ def delete_repository(
         archived=len(moved),
         bytes_archived=result.bytes_archived,
         already_gone=len(removal.already_gone),
+        result=result if inline else None,
     )
+
+
+def fits_inline(result: RepositoryResult) -> bool:
+    """Whether a repository's result travels in the state payload rather than a file."""
+    return len(result.model_dump_json()) <= INLINE_RESULT_BYTES
 
 
 def _confirm_with_ecr(ecr: Any, repository: str, journal: dict[str, Any]) -> dict[str, Any]:
@@ -778,20 +828,30 @@ def summarize_run(
     links: Links | None = None,
     notify_on_success: bool = False,
     failures: Mapping[str, str] | None = None,
+    planned: Sequence[RepositoryResult] = (),
+    swept: Sequence[RepositoryResult] = (),
 ) -> tuple[SummaryOutput, Report]:
     """Step 5. The report; fails the run if any repository did not finish. `failures`:
-    why a repository's child execution failed (the Maps' results), by repository."""
+    why a repository's child execution failed (the Maps' results), by repository;
+    `planned` and `swept`: the results that came inline through the plan Map's results
+    (the repositories not swept) and the sweep Map's (the deleters that finished). The
+    others (a deleter that failed, or a result too large to travel inline) are files."""
     store = _store(run, clients)
     repositories = [
         item["repository"] for item in store.get_json_sealed(REPOSITORIES, run.repositories_sha256)
     ]
+    results = {r.repository: r for r in planned}
+    finished = {r.repository: r for r in swept}
     available = set(store.list_names("results/"))
-    wanted = [n for n in repositories if repository_file("results", n) in available]
+    wanted = [
+        n for n in repositories if n not in finished and repository_file("results", n) in available
+    ]
     with ThreadPoolExecutor(max_workers=min(16, os.cpu_count() or 4)) as pool:
         loaded = pool.map(
             lambda n: store.get_model(repository_file("results", n), RepositoryResult), wanted
         )
-        results = {r.repository: r for r in loaded}
+        results.update({r.repository: r for r in loaded})
+    results.update(finished)  # a deleter that finished on a retry: its last word
     # A deleter that stopped before writing its result left its journal: what ECR
     # confirmed, and what was sent to it.
     journals = set(store.list_names("progress/"))

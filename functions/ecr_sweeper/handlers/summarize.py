@@ -3,8 +3,8 @@
 from typing import Any
 
 from ecr_sweeper import steps
-from ecr_sweeper.adapters.map_results import read_child_results
-from ecr_sweeper.core.report import Links, console_link
+from ecr_sweeper.adapters.map_results import inline_results, read_child_results
+from ecr_sweeper.core.report import Links, RepositoryResult, console_link
 from ecr_sweeper.errors import AwsRequestError, RunDataError
 from ecr_sweeper.events import SummaryEvent
 from ecr_sweeper.handlers.common import clients, env, logger, metrics, parse_event
@@ -21,15 +21,21 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         plan_map_run=console_link(region, summary.plan_map_run),
         sweep_map_run=console_link(region, summary.sweep_map_run),
     )
-    # Why a repository's child execution failed, from each Map's results.
+    # Each Map's results: the results that travelled inline (the plans not swept, the
+    # deleters that finished) and why a repository's child execution failed. Without
+    # them a repository has no result, and the run ends FAILED (never a false success).
     failures: dict[str, str] = {}
-    for where in (summary.plan_results, summary.sweep_results):
+    inline: dict[str, list[RepositoryResult]] = {"plan": [], "sweep": []}
+    for phase, where in (("plan", summary.plan_results), ("sweep", summary.sweep_results)):
         if where is None:
             continue
         try:
-            failures.update(read_child_results(clients("s3"), where, summary.run.bucket).failed)
+            children = read_child_results(clients("s3"), where, summary.run.bucket)
         except (AwsRequestError, RunDataError) as error:  # the report says less, still
             logger.warning("the Map results could not be read", extra={"error": str(error)})
+            continue
+        failures.update(children.failed)
+        inline[phase] = inline_results(children.succeeded, phase)
     try:
         output, report = steps.summarize_run(
             summary.run,
@@ -37,6 +43,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             links=links,
             notify_on_success=env("NOTIFY_ON_SUCCESS", "false").lower() == "true",
             failures=failures,
+            planned=inline["plan"],
+            swept=inline["sweep"],
         )
     except Exception:
         metrics.add_metric(name="RunsFailed", unit="Count", value=1)
