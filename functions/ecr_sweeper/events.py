@@ -135,8 +135,10 @@ class RepositoryEvent(BaseModel):
 
     repository: str
     run: RunContext
-    # The evaluator's: the SHA-256 of the images file, as Collect returned it.
+    # The evaluator's: the SHA-256 of the images file, as Collect returned it, and the
+    # file's text when it came inline (None: it is in S3).
     images_sha256: str = ""
+    images_inline: str | None = None
 
 
 class SealedFile(BaseModel):
@@ -156,7 +158,13 @@ class DeleteEvent(BaseModel):
     repository: str
     run: RunContext
     plan_sha256: str  # the plan's hash, from CheckCaps' approved list
-    approved: SealedFile  # that list, with the hash CheckCaps returned
+    # The plan's text when it fits INLINE_BYTES (None: the plan file).
+    plan: str | None = None
+    # The item's place in the approved list and its proof up to the list's root, which
+    # CheckCaps returned (core/approval.py).
+    index: int
+    proof: list[str]
+    approved_root: str
 
 
 class MapResults(BaseModel):
@@ -189,16 +197,19 @@ class SummaryEvent(BaseModel):
     sweep_results: MapResults | None = None
 
 
-# The largest repository result that travels inline (the deleter's output, through the
-# sweep Map's results; a plan that is not swept, through the plan Map's): well within
-# the 256 KiB state payload, so that a state's payload stays under 16 KiB.
-INLINE_RESULT_BYTES = 8 * 1024
+# The largest per-repository data that travels in the payload rather than in a run
+# file: a repository's images (Collect to Evaluate), its plan (Evaluate, through the
+# plan Map's results and the approved list, to Delete), its result (Delete, or Evaluate
+# for a plan with nothing to sweep, through the Maps' results to the summary). Well
+# within the 256 KiB state payload: a state's payload stays under 16 KiB.
+INLINE_BYTES = 8 * 1024
 
 
 class CollectOutput(BaseModel):
     repository: str
     images: int
     images_sha256: str
+    inline: str | None = None  # the images file's text, when it fits INLINE_BYTES
 
 
 class PlanOutcome(BaseModel):
@@ -210,12 +221,15 @@ class PlanOutcome(BaseModel):
     plan_sha256: str
     planned: int  # images the plan deletes (0 when held)
     held: bool = False
+    plan: str | None = None  # the plan's text, when it came inline
 
 
 class EvaluateOutput(PlanOutcome):
     total: Count
     expired: Count
     keep: Count
+    # The plan's text, for the deleter, when the plan is swept and fits INLINE_BYTES.
+    plan: str | None = None
     # A plan that deletes nothing (or is held) is not swept: its result, for the summary,
     # travels in the plan Map's results (bounded: rows per kind and reason counts only).
     result: RepositoryResult | None = None
@@ -230,6 +244,8 @@ class CapsOutput(BaseModel):
     # The sweep Map's items: the approved plans that delete or archive something (the
     # others have nothing to sweep: no child is started for them).
     approved: SealedFile
+    # The root over the approved list (core/approval.py): each deleter checks its item.
+    approved_root: str
     swept: int = 0  # repositories in the approved list
 
 
@@ -242,7 +258,7 @@ class DeleteOutput(BaseModel):
     archived: int = 0  # moved to the archive storage class (or would be)
     bytes_archived: int = 0
     # What the deleter did, for the summary (through the sweep Map's results), when it
-    # fits INLINE_RESULT_BYTES; a larger one is written to results/<repo>.json.
+    # fits INLINE_BYTES; a larger one is written to results/<repo>.json.
     result: RepositoryResult | None = None
 
 

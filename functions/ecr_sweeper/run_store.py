@@ -88,6 +88,31 @@ class RunStore:
         self.put_text(name, text)
         return sha256(text)
 
+    def put_model_or_inline(
+        self, name: str, model: BaseModel, limit: int
+    ) -> tuple[str, str | None]:
+        """(SHA-256, the text) when the text fits `limit` bytes, to travel in the payload
+        instead of a file; (SHA-256, None) once written to S3 when it does not."""
+        text = model.model_dump_json()
+        if len(text.encode()) <= limit:
+            return sha256(text), text
+        self.put_text(name, text)
+        return sha256(text), None
+
+    def get_model_or_inline(
+        self, name: str, model: type[M], expected: str, inline: str | None
+    ) -> M:
+        """What put_model_or_inline stored: the inline text if there is one, else the
+        file, each only if its SHA-256 is the one the workflow carried."""
+        if inline is None:
+            return self.get_model_sealed(name, model, expected)
+        if not expected or sha256(inline) != expected:
+            raise RunDataMismatch(
+                f"the {name} that came inline is not what its step returned (SHA-256 "
+                f"{sha256(inline)}, the workflow carried {expected or 'none'}): not used"
+            )
+        return self._as_model(name, inline, model)
+
     def get_text_sealed(self, name: str, expected: str) -> str:
         """The file, if its SHA-256 is the one its writer returned; RunDataMismatch if not."""
         text = self.get_text(name)

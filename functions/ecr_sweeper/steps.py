@@ -35,6 +35,7 @@ from ecr_sweeper.adapters.scheduled_tasks import (
     describe_task_definition_images,
 )
 from ecr_sweeper.adapters.task_definition_cache import TaskDefinitionCache
+from ecr_sweeper.core import approval
 from ecr_sweeper.core.config import (
     Config,
     RepositoryRule,
@@ -79,9 +80,10 @@ from ecr_sweeper.errors import (
     TransientAwsError,
 )
 from ecr_sweeper.events import (
-    INLINE_RESULT_BYTES,
+    INLINE_BYTES,
     CapsOutput,
     CollectOutput,
+    DeleteEvent,
     DeleteOutput,
     EvaluateOutput,
     PlanOutcome,
@@ -360,11 +362,15 @@ def collect_repository(repository: str, run: RunContext, clients: Any) -> Collec
     """Step 2a. Every image of the repository, as ECR reports it, to S3 (the scan read
     the protect tags of every repository)."""
     images = ecr_api.describe_all_images(clients("ecr"), repository)
-    images_sha256 = _store(run, clients).put_model_sealed(
+    # A small repository's images travel in the payload to Evaluate; a large one's in S3.
+    images_sha256, inline = _store(run, clients).put_model_or_inline(
         repository_file("images", repository),
         RepositoryImages(repository=repository, images=images),
+        INLINE_BYTES,
     )
-    return CollectOutput(repository=repository, images=len(images), images_sha256=images_sha256)
+    return CollectOutput(
+        repository=repository, images=len(images), images_sha256=images_sha256, inline=inline
+    )
 
 
 def _config(store: RunStore, run: RunContext) -> Config:
@@ -387,8 +393,26 @@ def _protection(config: Config, repository_reason: str = "") -> Protection:
 
 
 def evaluate_repository(
-    repository: str, run: RunContext, clients: Any, *, images_sha256: str
+    repository: str,
+    run: RunContext,
+    clients: Any,
+    *,
+    images_sha256: str,
+    images_inline: str | None = None,
 ) -> EvaluateOutput:
+    return plan_and_evaluate(
+        repository, run, clients, images_sha256=images_sha256, images_inline=images_inline
+    )[1]
+
+
+def plan_and_evaluate(
+    repository: str,
+    run: RunContext,
+    clients: Any,
+    *,
+    images_sha256: str,
+    images_inline: str | None = None,
+) -> tuple[RepositoryPlan, EvaluateOutput]:
     """Step 2b. Keep or delete each image, and why, against the in-use set. Returns the
     plan's SHA-256 and what it deletes: the state machine carries them to the caps check
     and the deleter, which act on this plan only."""
@@ -396,8 +420,8 @@ def evaluate_repository(
     config = _config(store, run)
     rule = _rule(config, repository)
     in_use = _in_use(store, run)
-    images = store.get_model_sealed(
-        repository_file("images", repository), RepositoryImages, images_sha256
+    images = store.get_model_or_inline(
+        repository_file("images", repository), RepositoryImages, images_sha256, images_inline
     )
     if images.repository != repository:
         raise RunDataMismatch(f"the images file of {repository} describes {images.repository}")
@@ -411,15 +435,16 @@ def evaluate_repository(
     ).hold_if_ratio_exceeded(config.safety.max_delete_ratio, config.safety.ratio_min_images)
     # Written only when it lets something go: the deleter acts on it (and a held plan
     # shows what the cap stopped). A plan that keeps everything is read by nobody.
+    text = plan.model_dump_json()
     if plan.deleted():
-        plan_sha256 = store.put_model_sealed(repository_file("plans", repository), plan)
-    else:
-        plan_sha256 = sha256(plan.model_dump_json())
+        store.put_text(repository_file("plans", repository), text)
     planned = 0 if plan.held else len(plan.deleted())
     totals = plan.totals()
-    return EvaluateOutput(
+    return plan, EvaluateOutput(
         repository=repository,
-        plan_sha256=plan_sha256,
+        plan_sha256=sha256(text),
+        # A small plan travels on to the deleter (which then reads no file).
+        plan=text if planned and len(text.encode()) <= INLINE_BYTES else None,
         planned=planned,
         held=bool(plan.held),
         total=Count(**totals["total"]),
@@ -497,10 +522,21 @@ def check_caps(run: RunContext, outcomes: Sequence[PlanOutcome], clients: Any) -
         )
     # Only the plans that delete or archive something are swept: the others' results
     # came with their plans, and a child started for them would have nothing to do.
-    items = [
-        {"repository": name, "plan_sha256": approved[name].plan_sha256}
+    swept = [
+        approved[name]
         for name in targets
         if name in approved and approved[name].planned and not approved[name].held
+    ]
+    root, proofs = approval.tree([approval.leaf(o.repository, o.plan_sha256) for o in swept])
+    items = [
+        {
+            "repository": o.repository,
+            "plan_sha256": o.plan_sha256,
+            "plan": o.plan,
+            "index": index,
+            "proof": proof,
+        }
+        for index, (o, proof) in enumerate(zip(swept, proofs, strict=True))
     ]
     approved_sha256 = store.put_json_sealed(APPROVED, items)
     return CapsOutput(
@@ -510,6 +546,7 @@ def check_caps(run: RunContext, outcomes: Sequence[PlanOutcome], clients: Any) -
         held=held,
         limit=limit,
         approved=SealedFile(key=store.key(APPROVED), sha256=approved_sha256),
+        approved_root=root,
         swept=len(items),
     )
 
@@ -560,22 +597,20 @@ def _action(
     )
 
 
-def _approved_plan(
-    store: RunStore, repository: str, plan_sha256: str, approved: SealedFile
-) -> RepositoryPlan:
-    """The plan CheckCaps approved for `repository`, exactly as the evaluator wrote it."""
-    if approved.key != store.key(APPROVED):
-        raise RunDataMismatch(f"the approved list {approved.key} is not this run's")
-    items = store.get_json_sealed(APPROVED, approved.sha256)
-    try:
-        hashes = {str(item["repository"]): str(item["plan_sha256"]) for item in items}
-    except (TypeError, KeyError) as error:
-        raise RunDataError(f"{store.key(APPROVED)} is malformed: {error}") from error
-    if hashes.get(repository) != plan_sha256:
+def _approved_plan(store: RunStore, item: DeleteEvent) -> RepositoryPlan:
+    """The plan CheckCaps approved for the item's repository, exactly as the evaluator
+    wrote it: the item must prove its place in the approved list against the root
+    CheckCaps returned, and the plan (inline or its file) must have the approved hash."""
+    repository, plan_sha256 = item.repository, item.plan_sha256
+    if not approval.proves(
+        approval.leaf(repository, plan_sha256), item.index, item.proof, item.approved_root
+    ):
         raise RunDataMismatch(
             f"{repository}: CheckCaps approved no plan with SHA-256 {plan_sha256}: nothing deleted"
         )
-    plan = store.get_model_sealed(repository_file("plans", repository), RepositoryPlan, plan_sha256)
+    plan = store.get_model_or_inline(
+        repository_file("plans", repository), RepositoryPlan, plan_sha256, item.plan
+    )
     if plan.repository != repository:
         raise RunDataMismatch(f"the plan of {repository} is for {plan.repository}")
     return plan
@@ -680,22 +715,20 @@ def _remove(
 
 
 def delete_repository(
-    repository: str,
-    run: RunContext,
+    item: DeleteEvent,
     clients: Any,
     *,
-    plan_sha256: str,
-    approved: SealedFile,
     account_id: str = "",
     region: str = "",
 ) -> DeleteOutput:
     """Step 4. Delete (or archive) what the approved plan says, after a last look at each
     image; nothing in a dry run or when the plan is held. Records what it did, also when
     it stops part-way (then it raises, naming what left ECR before)."""
+    repository, run = item.repository, item.run
     store = _store(run, clients)
     config = _config(store, run)
     rule = _rule(config, repository)
-    plan = _approved_plan(store, repository, plan_sha256, approved)
+    plan = _approved_plan(store, item)
     usage = _in_use(store, run).usage_for(repository)
     decisions = {d.digest: d for d in plan.decisions}
 
@@ -801,7 +834,7 @@ def delete_repository(
 
 def fits_inline(result: RepositoryResult) -> bool:
     """Whether a repository's result travels in the state payload rather than a file."""
-    return len(result.model_dump_json()) <= INLINE_RESULT_BYTES
+    return len(result.model_dump_json()) <= INLINE_BYTES
 
 
 def _confirm_with_ecr(ecr: Any, repository: str, journal: dict[str, Any]) -> dict[str, Any]:

@@ -542,6 +542,7 @@ def test_hashes_travel_in_the_payload_from_writer_to_reader(asl: dict[str, Any])
         "plan_sha256.$": "$.Payload.plan_sha256",
         "planned.$": "$.Payload.planned",
         "held.$": "$.Payload.held",
+        "plan.$": "$.Payload.plan",  # a small plan, inline to the deleter
         "result.$": "$.Payload.result",  # a plan that is not swept: its result, inline
     }
     assert evaluate["OutputPath"] == "$.plan" and evaluate["End"] is True
