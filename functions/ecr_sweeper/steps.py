@@ -433,18 +433,20 @@ def plan_and_evaluate(
         run.now,
         protection=_protection(config, in_use.protected.get(repository, "")),
     ).hold_if_ratio_exceeded(config.safety.max_delete_ratio, config.safety.ratio_min_images)
-    # Written only when it lets something go: the deleter acts on it (and a held plan
-    # shows what the cap stopped). A plan that keeps everything is read by nobody.
     text = plan.model_dump_json()
-    if plan.deleted():
-        store.put_text(repository_file("plans", repository), text)
     planned = 0 if plan.held else len(plan.deleted())
+    # A small plan that is swept travels on to its deleter, through the plan Map's results
+    # (where it can be read too) and the approved list. A large one is a file, and so is
+    # a held one: it shows what the cap stopped. A plan that keeps everything is read by
+    # nobody.
+    inline = bool(planned) and len(text.encode()) <= INLINE_BYTES
+    if plan.deleted() and not inline:
+        store.put_text(repository_file("plans", repository), text)
     totals = plan.totals()
     return plan, EvaluateOutput(
         repository=repository,
         plan_sha256=sha256(text),
-        # A small plan travels on to the deleter (which then reads no file).
-        plan=text if planned and len(text.encode()) <= INLINE_BYTES else None,
+        plan=text if inline else None,
         planned=planned,
         held=bool(plan.held),
         total=Count(**totals["total"]),
@@ -785,7 +787,8 @@ def delete_repository(
         bytes_archived=sum(sizes.get(d, 0) for d in moved),
         kept_reasons=_kept_reasons(plan),
         archived=_archived(plan),
-        plan_key=store.key(repository_file("plans", repository)),
+        # An inline plan is in the plan Map's results (the summary says where).
+        plan_key="" if item.plan is not None else store.key(repository_file("plans", repository)),
     )
     results_key = store.key(repository_file("results", repository))
     # A failed deleter's output is lost (the Map records its error only), and a large
@@ -863,6 +866,7 @@ def summarize_run(
     failures: Mapping[str, str] | None = None,
     planned: Sequence[RepositoryResult] = (),
     swept: Sequence[RepositoryResult] = (),
+    plan_results_key: str = "",
 ) -> tuple[SummaryOutput, Report]:
     """Step 5. The report; fails the run if any repository did not finish. `failures`:
     why a repository's child execution failed (the Maps' results), by repository;
@@ -885,6 +889,13 @@ def summarize_run(
         )
         results.update({r.repository: r for r in loaded})
     results.update(finished)  # a deleter that finished on a retry: its last word
+    if plan_results_key:  # where a swept plan that came inline can be read
+        where = f"s3://{run.bucket}/{plan_results_key} (the plan Map's results)"
+        unswept = {r.repository for r in planned}
+        results = {
+            name: r if r.plan_key or name in unswept else r.model_copy(update={"plan_key": where})
+            for name, r in results.items()
+        }
     # A deleter that stopped before writing its result left its journal: what ECR
     # confirmed, and what was sent to it.
     journals = set(store.list_names("progress/"))

@@ -45,6 +45,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             failures=failures,
             planned=inline["plan"],
             swept=inline["sweep"],
+            plan_results_key=summary.plan_results.key if summary.plan_results else "",
         )
     except Exception:
         metrics.add_metric(name="RunsFailed", unit="Count", value=1)
