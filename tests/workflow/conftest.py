@@ -155,8 +155,8 @@ def repository_results(
                 inline[phase][r.repository] = r.model_dump(mode="json")
     for repository in repositories:
         found[repository] = inline["plan"].get(repository)
-        found[repository] = _optional_json(emulator, name, f"results/{repository}.json") or (
-            found[repository]
+        found[repository] = (
+            _optional_json(emulator, name, f"results/{repository}.json") or (found[repository])
         )
         found[repository] = inline["sweep"].get(repository) or found[repository]
     return found
