@@ -2,11 +2,15 @@
 
     python -m sweeper_emulator run --inventory FILE [--config FILE] [--input JSON] [--result FILE]
 
-template.py   reads template.yaml and resolves the intrinsics it uses
-inventory.py  the inventory file format, and loading it into the mocked account
-ecr_model.py  the ECR details moto lacks (pull times, status, referrers, paging, ...)
-runtime.py    deploys the stack on moto and runs Lambda invocations in-process
-stack_record.py  the stack as CloudFormation's DescribeStacks shows it: parameters, outputs
-faults.py     counts API calls and injects the faults an inventory asks for
-emulator.py   one run, end to end, giving a result file
+Layers, each importing only from itself and those above it (docs/emulator.md, "Module map"):
+
+inventory.py   the inventory file format (pydantic models); template.py reads template.yaml
+wire.py        answering a botocore request ourselves, and the hook just before moto's
+faults.py      counts API calls and injects the faults an inventory asks for
+served/        the APIs moto lacks, answered by the emulator (App Runner, Inspector)
+moto_patches/  moto changed where it differs from AWS (ECR details, paging, the Map's results)
+loaders/       the inventory put into moto, one module per source
+runtime.py     deploys the stack on moto and runs Lambda invocations in-process
+               (artifact_mode.py: from the sam build output; stack_record.py: DescribeStacks)
+emulator.py    one run, end to end, giving a result file
 """

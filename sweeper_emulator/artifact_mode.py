@@ -35,7 +35,7 @@ from botocore.exceptions import EndpointConnectionError
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request
 
-from sweeper_emulator import faults, inspector, more_sources, tagging
+from sweeper_emulator import faults, served
 from sweeper_emulator.lambda_bootstrap import (
     CRASH_HEADER,
     FUNCTION_HEADER,
@@ -45,8 +45,6 @@ from sweeper_emulator.lambda_bootstrap import (
 
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
 RETRY_WAITS = Path(__file__).with_name("retry_waits.py")
-# The APIs moto lacks, answered by the emulator (the same code as in-process).
-_SERVED = (more_sources.serve_app_runner, inspector.serve, tagging.serve)
 _SCOPE = re.compile(r"Credential=[^/]+/[0-9]+/([a-z0-9-]+)/([a-z0-9-]+)/")
 
 
@@ -127,17 +125,19 @@ class EmulatorServer:
         """The answer of an API the emulator serves itself, if this is one."""
         scope = _SCOPE.search(request.headers.get("Authorization", ""))
         region = scope.group(1) if scope else "us-east-1"
-        # The served handlers route by the AWS host name, as a client without an
-        # endpoint override would send it.
-        served = _ServedRequest(f"https://{service}.{region}.amazonaws.com/", request.headers, body)
-        for serve in _SERVED:
+        # The APIs moto lacks: the same handlers as in-process (served/). They route by
+        # the AWS host name, as a client without an endpoint override would send it.
+        as_sent = _ServedRequest(
+            f"https://{service}.{region}.amazonaws.com/", request.headers, body
+        )
+        for serve in served.SERVED:
             try:
-                response = serve(served, event_name=f"before-send.{service}.{name}")
+                response = serve(as_sent, event_name=f"before-send.{service}.{name}")
             except EndpointConnectionError:
                 # A host AWS does not have (a service not offered in the region): the
                 # function's runtime raises the client's connection error (see the
                 # bootstrap), without botocore's retries of it.
-                return 502, {NETWORK_ERROR_HEADER: f"EndpointConnectionError {served.url}"}, b""
+                return 502, {NETWORK_ERROR_HEADER: f"EndpointConnectionError {as_sent.url}"}, b""
             if response is not None:
                 return response.status_code, dict(response.headers.items()), response.content
         return None

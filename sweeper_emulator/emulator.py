@@ -8,8 +8,6 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +19,15 @@ from moto.stepfunctions.parser.asl.eval.event import event_manager
 
 from sweeper_emulator import (
     artifact_mode,
-    ecr_model,
     faults,
-    inspector,
-    interpreter,
-    more_sources,
-    paging,
+    loaders,
+    moto_patches,
     retry_waits,
     runtime,
-    sources,
-    tagging,
+    served,
 )
 from sweeper_emulator.inventory import Inventory, Rewrite
+from sweeper_emulator.moto_patches import ecr_model, interpreter
 
 MOCK_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -116,13 +111,9 @@ def _install_everything(
 ) -> None:
     _scale_retry_waits(retry_wait_scale)
     event_manager.EventManager.add_event = _add_event
-    ecr_model.install()
-    paging.install()
-    interpreter.install()
+    moto_patches.install()
     faults.install()
-    more_sources.install()
-    inspector.install()
-    tagging.install()
+    served.install()
     runtime.install(_log_overrides(verbose), measure_memory=measure_memory, processes=processes)
     import ecr_sweeper.clock  # the handlers' package, importable once CodeUri is on sys.path
 
@@ -131,17 +122,6 @@ def _install_everything(
 
 def _log_overrides(verbose: bool) -> dict[str, str]:
     return {} if verbose else {"POWERTOOLS_LOG_LEVEL": "WARNING"}
-
-
-@contextmanager
-def _moto_account(account_id: str) -> Iterator[None]:
-    """The emulator's own setup calls, made in `account_id` (setup runs before any
-    handler, on one thread)."""
-    os.environ["MOTO_ACCOUNT_ID"] = account_id
-    try:
-        yield
-    finally:
-        del os.environ["MOTO_ACCOUNT_ID"]
 
 
 class Emulator:
@@ -241,31 +221,9 @@ class Emulator:
         )
         ecr_model.CLOCK["now"] = self.inventory.now
         runtime.BEFORE_INVOKE[:] = [self._apply_changes]
-        ecr_model.load_repositories(self.inventory)
-        sources.load_ecs(self.inventory)
-        sources.load_lambda(self.inventory)
-        more_sources.load_more_sources(
-            self.inventory, self.inventory.account_id, self.inventory.region
-        )
-        sources.load_objects(self.inventory)
-        for member in self.inventory.accounts:
-            with _moto_account(member.account_id):
-                sources.load_ecs(member)
-                sources.load_lambda(member)
-                more_sources.load_more_sources(member, member.account_id, member.region)
+        loaders.load_account(self.inventory)
         faults.TRUSTED_ROLES.clear()
         faults.TRUSTED_ROLES.update({m.role_arn: m.external_id for m in self.inventory.accounts})
-        inspector.COVERAGE[:] = [
-            inspector.covered_image(
-                self.inventory.account_id,
-                self.inventory.region,
-                i.repository,
-                i.digest,
-                i.last_in_use_at.isoformat() if i.last_in_use_at else None,
-                i.in_use_count,
-            )
-            for i in self.inventory.inspector.images
-        ]
         # Armed now, and again by every run(): an execution another client starts (say the
         # CLI under test) meets them too.
         faults.CALLS.reset(self.inventory.faults)
@@ -470,6 +428,55 @@ class Emulator:
                 raise TimeoutError("overlapping executions still running")
             time.sleep(0.05)
         return [results[arn] for arn in arns]
+
+    def map_outputs(self, execution_arn: str) -> dict[str, list[dict[str, Any]]]:
+        """What each Map's children returned ({"plan": [...], "sweep": [...]}), from the
+        Maps' ResultWriter files, as the Summarize step was given them (none before)."""
+        from ecr_sweeper.adapters.map_results import read_child_results
+        from ecr_sweeper.events import MapResults
+
+        summary: dict[str, Any] = {}
+        sfn = self.session.client("stepfunctions")
+        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
+            for event in page["events"]:
+                details = event.get("taskScheduledEventDetails") or {}
+                payload = json.loads(details.get("parameters") or "{}").get("Payload") or {}
+                if "plan_results" in payload:
+                    summary = payload
+        outputs: dict[str, list[dict[str, Any]]] = {"plan": [], "sweep": []}
+        for phase in outputs:
+            if summary.get(f"{phase}_results"):
+                where = MapResults.model_validate(summary[f"{phase}_results"])
+                children = read_child_results(
+                    self.session.client("s3"), where, summary["run"]["bucket"]
+                )
+                outputs[phase] = children.succeeded
+        return outputs
+
+    def repository_results(
+        self, execution_arn: str, repositories: list[str]
+    ) -> dict[str, dict[str, Any] | None]:
+        """Each repository's result (None: none), where the summary finds it: inline in
+        the plan Map's results (a plan with nothing to sweep) or the sweep Map's (a
+        deleter that finished), else results/<repo>.json (a failed or large one)."""
+        from ecr_sweeper.adapters.map_results import inline_results
+
+        outputs = self.map_outputs(execution_arn)
+        inline = {
+            phase: {r.repository: r.model_dump(mode="json") for r in inline_results(o, phase)}
+            for phase, o in outputs.items()
+        }
+        name = execution_arn.rsplit(":", 1)[-1]
+        found: dict[str, dict[str, Any] | None] = {}
+        for repository in repositories:
+            try:
+                written = json.loads(self.read_run_file(name, f"results/{repository}.json"))
+            except Exception:  # none written
+                written = None
+            found[repository] = (
+                inline["sweep"].get(repository) or written or inline["plan"].get(repository)
+            )
+        return found
 
     def read_run_file(
         self, execution_name: str, name: str, *, stack: runtime.Stack | None = None

@@ -22,6 +22,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.handlers import BUILTIN_HANDLERS
 
 from sweeper_emulator.inventory import Fault
+from sweeper_emulator.wire import RawBody
 
 HANDLER_ACCESS_KEY = "ASIAEMULATEDHANDLER"
 # Failures that never reach AWS, which botocore raises itself: no connection (a failed DNS
@@ -197,19 +198,6 @@ def error_response(fault: Fault, service: str) -> tuple[int, dict[str, str], byt
 
 # Services whose errors come back as XML; the rest of what the handlers call speak JSON.
 _PROTOCOLS = {"s3": "rest-xml", "sns": "query", "sts": "query", "iam": "query"}
-
-
-class RawBody:
-    """A response body botocore can read, for answers the emulator gives itself."""
-
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, **kwargs: Any) -> Any:
-        yield self._body
-
-    def read(self) -> bytes:
-        return self._body
 
 
 _installed = False

@@ -1,7 +1,8 @@
-"""The inventory file: an example account, loaded into moto.
+"""The inventory file format: an example account, as pydantic models.
 
 See docs/emulator.md for the format. Names and meanings follow the product's
-brief; extensions are documented there.
+brief; extensions are documented there. Putting it into moto is the loaders' work
+(loaders/); this module imports nothing else from the package.
 """
 
 from __future__ import annotations
@@ -9,11 +10,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
-from sweeper_emulator.more_sources import MoreSources
 
 DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
 
@@ -104,6 +103,97 @@ class Lambda(_Strict):
     functions: list[LambdaFunction] = Field(default_factory=list)
 
 
+# --- the other sources of "in use": scheduled ECS tasks, Batch, App Runner, task sets ---
+
+
+class EventBridgeRule(_Strict):
+    name: str
+    # What the target's EcsParameters.TaskDefinitionArn holds: an ARN with or without
+    # ":revision", "family:revision" or "family".
+    task_definition: str
+    event_bus: str = "default"
+    cluster: str = "default"  # the target's cluster (its ARN is the target's Arn)
+    state: Literal["ENABLED", "DISABLED"] = "ENABLED"
+
+
+class Schedule(_Strict):
+    name: str
+    group: str = "default"
+    task_definition: str  # as for EventBridgeRule
+    cluster: str = "default"
+    state: Literal["ENABLED", "DISABLED"] = "ENABLED"
+    # True: the universal target aws-sdk:ecs:runTask, the task definition in its Input.
+    universal: bool = False
+
+
+class BatchJobDefinition(_Strict):
+    name: str
+    revision: int = Field(ge=1)
+    images: list[str] = Field(min_length=1)
+    status: Literal["ACTIVE", "INACTIVE"] = "ACTIVE"
+    # "container": containerProperties (one image); "eks": eksProperties, the first image
+    # an init container when there are several. Default: container for one image.
+    kind: Literal["container", "eks"] | None = None
+
+    @model_validator(mode="after")
+    def _one_image_per_container(self) -> BatchJobDefinition:
+        if self.kind is None:
+            self.kind = "container" if len(self.images) == 1 else "eks"
+        if self.kind == "container" and len(self.images) != 1:
+            raise ValueError("a container job definition has exactly one image; use kind: eks")
+        return self
+
+
+class BatchJob(_Strict):
+    queue: str
+    job_definition: str  # "name:revision"
+    status: Literal[
+        "SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"
+    ] = "RUNNING"
+    name: str | None = None
+
+
+class Batch(_Strict):
+    job_definitions: list[BatchJobDefinition] = Field(default_factory=list)
+    jobs: list[BatchJob] = Field(default_factory=list)
+
+
+class AppRunnerService(_Strict):
+    name: str
+    # The service's image; None: a code repository source (no image).
+    # public.ecr.aws/... is an ECR_PUBLIC source, anything else an ECR source.
+    image: str | None = None
+    status: Literal[
+        "RUNNING", "PAUSED", "OPERATION_IN_PROGRESS", "CREATE_FAILED", "DELETE_FAILED", "DELETED"
+    ] = "RUNNING"
+
+
+class AppRunner(_Strict):
+    services: list[AppRunnerService] = Field(default_factory=list)
+
+
+class TaskSet(_Strict):
+    cluster: str
+    service: str  # created with `controller` unless the cluster already has it
+    task_definition: str  # "family:revision"; created (busybox) if ECS has no such revision
+    controller: Literal["EXTERNAL", "CODE_DEPLOY"] = "EXTERNAL"
+    status: Literal["PRIMARY", "ACTIVE", "DRAINING"] = "ACTIVE"
+
+
+class Workloads(_Strict):
+    """The sections that the account and each member account (`accounts`) both have:
+    what runs there, loaded per account and region by `loaders.load_workloads`. A new
+    source of "in use" adds its section here."""
+
+    ecs: Ecs = Field(default_factory=Ecs)
+    lambda_: Lambda = Field(default_factory=Lambda, alias="lambda")
+    eventbridge_rules: list[EventBridgeRule] = Field(default_factory=list)
+    schedules: list[Schedule] = Field(default_factory=list)
+    batch: Batch = Field(default_factory=Batch)
+    app_runner: AppRunner = Field(default_factory=AppRunner)
+    task_sets: list[TaskSet] = Field(default_factory=list)
+
+
 class Fault(_Strict):
     operation: str  # "service:Operation", e.g. "ecs:ListServices"
     error: str  # the AWS error code, e.g. "ThrottlingException"
@@ -187,37 +277,29 @@ class Inspector(_Strict):
     images: list[InspectorImage] = Field(default_factory=list)
 
 
-class MemberAccount(MoreSources):
+class MemberAccount(Workloads):
     """Another account, or another region of this one, that the scan reads by assuming
     a role there (config `accounts`). The emulator lets the role be assumed only under
     its ARN and, when set, with its external id, as the role's trust policy would."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     account_id: str = Field(pattern=r"^\d{12}$")
     region: str
     role_name: str = "ecr-sweeper-scanner"
     external_id: str | None = None
-    ecs: Ecs = Field(default_factory=Ecs)
-    lambda_: Lambda = Field(default_factory=Lambda, alias="lambda")
 
     @property
     def role_arn(self) -> str:
         return f"arn:aws:iam::{self.account_id}:role/{self.role_name}"
 
 
-class Inventory(MoreSources):
-    """The whole account. The other sources' sections (eventbridge_rules, schedules,
-    batch, app_runner, task_sets) come from MoreSources (more_sources.py)."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+class Inventory(Workloads):
+    """The whole account. Its workloads' sections (ecs, lambda, eventbridge_rules,
+    schedules, batch, app_runner, task_sets) come from Workloads."""
 
     account_id: str = Field(default="123456789012", pattern=r"^\d{12}$")
     region: str = "ap-northeast-1"
     now: datetime = Field(default_factory=lambda: datetime.now(UTC))
     repositories: list[InventoryRepository] = Field(default_factory=list)
-    ecs: Ecs = Field(default_factory=Ecs)
-    lambda_: Lambda = Field(default_factory=Lambda, alias="lambda")
     faults: list[Fault] = Field(default_factory=list)
     changes: list[Change] = Field(default_factory=list)
     rewrites: list[Rewrite] = Field(default_factory=list)

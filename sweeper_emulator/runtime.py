@@ -28,7 +28,8 @@ from typing import Any
 import boto3
 from moto.awslambda.models import LambdaFunction
 
-from sweeper_emulator import express, faults, moto_asl, stack_record
+from sweeper_emulator import faults, stack_record
+from sweeper_emulator.moto_patches import express, moto_asl
 from sweeper_emulator.template import (
     TemplateError,
     load_template,

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ecr_sweeper.core.messages import validation_problems
 from ecr_sweeper.core.report import Count, RepositoryResult
 from ecr_sweeper.errors import InvalidExecutionInput
 
@@ -55,9 +56,7 @@ def parse_execution_input(raw: Any) -> ExecutionInput:
     try:
         return ExecutionInput.model_validate(raw)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in error.errors()
-        )
+        problems = "; ".join(validation_problems(error, top="input"))
         raise InvalidExecutionInput(
             f"invalid execution input: {problems} (allowed keys: dry_run)"
         ) from error

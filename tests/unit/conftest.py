@@ -1,10 +1,12 @@
-"""Fixtures for the unit tests: fake credentials for those that call moto directly, and
-the state machine definition as CloudFormation substitutes it."""
+"""Fixtures for the unit tests: fake credentials for those that call moto directly, an
+emulated account for those that read one through a product adapter, and the state
+machine definition as CloudFormation substitutes it."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,23 @@ ROOT = Path(__file__).resolve().parents[2]
 # Where the substituted definitions pretend to be deployed.
 ACCOUNT, REGION, STACK = "123456789012", "us-east-1", "ecr-sweeper"
 _SUB_NAME = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+@contextmanager
+def emulated_account(inventory: dict[str, Any]) -> Iterator[Any]:
+    """The emulator's account with `inventory` loaded (through its front door), as a
+    session with the emulator's own credentials: what an adapter under test reads."""
+    from sweeper_emulator.emulator import Emulator  # moto and the template: only when used
+    from sweeper_emulator.inventory import inventory_from_dict
+
+    with Emulator(inventory_from_dict(inventory)) as emulator:
+        yield emulator.session
+
+
+@pytest.fixture
+def emulated() -> Callable[[dict[str, Any]], Any]:
+    """emulated(inventory): a context manager giving a session on the emulated account."""
+    return emulated_account
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import (
 )
 from samtranslator.yaml_helper import yaml_parse
 
-from sweeper_emulator import express, moto_asl
+from sweeper_emulator.moto_patches import express, moto_asl
 
 ROOT = Path(__file__).resolve().parents[2]
 ASL_PATH = ROOT / "statemachine" / "sweep.asl.json"
@@ -553,13 +553,22 @@ def test_hashes_travel_in_the_payload_from_writer_to_reader(asl: dict[str, Any])
     assert sweep["ItemSelector"] == {
         "repository.$": "$$.Map.Item.Value.repository",
         "plan_sha256.$": "$$.Map.Item.Value.plan_sha256",
-        "approved.$": "$.caps.approved",
+        "plan.$": "$$.Map.Item.Value.plan",  # a small plan, inline
+        # The item's place in the approved list and its proof, against the root the
+        # payload carries from CheckCaps (core/approval.py).
+        "index.$": "$$.Map.Item.Value.index",
+        "proof.$": "$$.Map.Item.Value.proof",
+        "approved_root.$": "$.caps.approved_root",
         "run.$": "$.run",
     }
+    assert caps["ResultSelector"]["approved_root.$"] == "$.Payload.approved_root"
     assert sweep["ItemProcessor"]["States"]["Delete"]["Parameters"]["Payload"] == {
         "repository.$": "$.repository",
         "plan_sha256.$": "$.plan_sha256",
-        "approved.$": "$.approved",
+        "plan.$": "$.plan",
+        "index.$": "$.index",
+        "proof.$": "$.proof",
+        "approved_root.$": "$.approved_root",
         "run.$": "$.run",
     }
     summarize = asl["States"]["Summarize"]["Parameters"]["Payload"]

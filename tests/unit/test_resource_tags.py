@@ -14,7 +14,7 @@ from moto import mock_aws
 from ecr_sweeper.adapters.ecr import PROTECT_TAG_KEY
 from ecr_sweeper.adapters.resource_tags import protected_repositories, repository_name
 from ecr_sweeper.errors import AwsRequestError, TransientAwsError
-from sweeper_emulator import tagging
+from sweeper_emulator import served
 
 REGION = "eu-west-1"
 
@@ -23,7 +23,7 @@ def test_every_protected_repository_is_found_across_pages(
     fake_credentials: Callable[[str], None],
 ) -> None:
     fake_credentials(REGION)
-    tagging.install()
+    served.install()
     with mock_aws():
         ecr = boto3.client("ecr", region_name=REGION)
         values = {}

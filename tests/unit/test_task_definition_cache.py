@@ -20,7 +20,7 @@ from ecr_sweeper.adapters.lambda_functions import collect_lambda_usage
 from ecr_sweeper.adapters.task_definition_cache import CACHE_KEY, TaskDefinitionCache, parse_cache
 from ecr_sweeper.core.config import load_config
 from ecr_sweeper.core.in_use import InUseBuilder
-from sweeper_emulator import paging
+from sweeper_emulator.moto_patches import paging
 
 ACCOUNT, REGION = "123456789012", "ap-northeast-1"
 REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"

@@ -118,48 +118,12 @@ def run_workflow(tmp_path: Path) -> RunFn:
             result["report"] = _optional_json(emulator, name, "report.json")
             result["report_md"] = _optional_text(emulator, name, "report.md")
             result["in_use"] = _optional_json(emulator, name, "in-use.json")
-            result["results"] = repository_results(
-                emulator, result["execution_arn"], [repo["name"] for repo in data["repositories"]]
+            result["results"] = emulator.repository_results(
+                result["execution_arn"], [repo["name"] for repo in data["repositories"]]
             )
         return result
 
     return _run
-
-
-def repository_results(
-    emulator: Emulator, execution_arn: str, repositories: list[str]
-) -> dict[str, Any]:
-    """Each repository's result (None: none), where the summary finds it: inline in the
-    plan Map's results (a plan with nothing to sweep) and the sweep Map's (a deleter that
-    finished), or in results/<repo>.json (a deleter that failed, or a large result)."""
-    from ecr_sweeper.adapters.map_results import inline_results, read_child_results
-    from ecr_sweeper.events import MapResults
-
-    name = execution_arn.rsplit(":", 1)[-1]
-    found: dict[str, Any] = {}
-    sfn, s3 = emulator.session.client("stepfunctions"), emulator.session.client("s3")
-    summary: dict[str, Any] = {}
-    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
-        for event in page["events"]:
-            details = event.get("taskScheduledEventDetails") or {}
-            payload = json.loads(details.get("parameters") or "{}").get("Payload") or {}
-            if "plan_results" in payload:
-                summary = payload
-    inline: dict[str, dict[str, Any]] = {"plan": {}, "sweep": {}}
-    for phase in inline:
-        where = summary.get(f"{phase}_results")
-        if where:
-            bucket = summary["run"]["bucket"]
-            children = read_child_results(s3, MapResults.model_validate(where), bucket)
-            for r in inline_results(children.succeeded, phase):
-                inline[phase][r.repository] = r.model_dump(mode="json")
-    for repository in repositories:
-        found[repository] = inline["plan"].get(repository)
-        found[repository] = (
-            _optional_json(emulator, name, f"results/{repository}.json") or (found[repository])
-        )
-        found[repository] = inline["sweep"].get(repository) or found[repository]
-    return found
 
 
 def _optional_text(emulator: Emulator, execution: str, name: str) -> str | None:

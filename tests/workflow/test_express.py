@@ -7,8 +7,8 @@ import pytest
 from conftest import deleted, digest, image, inventory, remaining, uri
 
 from sweeper_emulator.emulator import Emulator
-from sweeper_emulator.express import ExpressError, as_standard
 from sweeper_emulator.inventory import inventory_from_dict
+from sweeper_emulator.moto_patches.express import ExpressError, as_standard
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger, Metrics
 from pydantic import BaseModel, ValidationError
 
 from ecr_sweeper.adapters.aws import client
+from ecr_sweeper.core.messages import validation_problems
 from ecr_sweeper.errors import InvalidExecutionInput
 
 logger = Logger(service="ecr-sweeper")
@@ -23,9 +24,7 @@ def parse_event[E: BaseModel](model: type[E], event: Any) -> E:
     try:
         return model.model_validate(event)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'event'}: {e['msg']}" for e in error.errors()
-        )
+        problems = "; ".join(validation_problems(error, top="event"))
         raise InvalidExecutionInput(f"malformed {model.__name__}: {problems}") from error
 
 

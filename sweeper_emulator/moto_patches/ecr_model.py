@@ -4,7 +4,8 @@ moto's ECR lacks what the sweeper depends on: set push times, lastRecordedPullTi
 artifactMediaType, subjectManifestDigest, imageStatus, image-index children as
 separate images, DescribeImages paging and filters, BatchGetImage's failure for an
 archived image, and ImageReferencedByManifestList.
-`install()` adds them; `load_repositories()` puts an inventory's images in place.
+`install()` adds them; `loaders/ecr.py` puts an inventory's images in place as
+`EmulatedImage`s.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from typing import Any
 from moto.core.responses import ActionResult
 from moto.ecr import models as ecr_models
 from moto.ecr import responses as ecr_responses
-
-from sweeper_emulator.inventory import Inventory
 
 INDEX_TYPES = {
     "application/vnd.oci.image.index.v1+json",
@@ -75,22 +74,6 @@ class EmulatedImage(ecr_models.Image):
 
     def get_image_size_in_bytes(self) -> int | None:
         return self._size
-
-
-def load_repositories(inventory: Inventory) -> None:
-    backend = ecr_models.ecr_backends[inventory.account_id][inventory.region]
-    for repo in inventory.repositories:
-        backend.create_repository(
-            repository_name=repo.name,
-            registry_id=None,
-            encryption_config=None,
-            image_scan_config=None,
-            image_tag_mutability=None,
-            tags=[{"Key": k, "Value": v} for k, v in repo.tags.items()],
-        )
-        images = backend.repositories[repo.name].images
-        for spec in repo.images:
-            images.append(EmulatedImage(inventory.account_id, repo.name, spec))
 
 
 def remaining_digests(account_id: str, region: str, repository: str) -> list[str]:
@@ -294,7 +277,7 @@ def statuses(account_id: str, region: str, repository: str) -> dict[str, str]:
 
 def apply_change(account_id: str, region: str, change: Any) -> None:
     """Something that happens to an image or a repository while a run goes on (see
-    Inventory.changes)."""
+    the inventory's `changes`)."""
     backend = ecr_models.ecr_backends[account_id][region]
     repo = backend.repositories[change.repository]
     if change.repository_tags:

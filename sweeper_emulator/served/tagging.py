@@ -9,13 +9,12 @@ Other resource types answer an empty list: the product asks for `ecr:repository`
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
-from botocore.handlers import BUILTIN_HANDLERS
-from moto.core.models import botocore_stubber
+
+from sweeper_emulator import wire
 
 EVENT = "before-send.resource-groups-tagging-api.GetResources"
 PAGE_MAXIMUM = 100
@@ -50,41 +49,21 @@ def _repositories(account: str, region: str, params: dict[str, Any]) -> list[dic
 
 
 def serve(request: Any, event_name: str = "", **kwargs: Any) -> AWSResponse | None:
-    if event_name != EVENT or not botocore_stubber.enabled:
+    """Answer GetResources (event_name: EVENT)."""
+    if event_name != EVENT or not wire.mock_active():
         return None
-    from sweeper_emulator.faults import RawBody
-    from sweeper_emulator.more_sources import _account
-
     authorization = request.headers.get("Authorization") or b""
     if isinstance(authorization, bytes):
         authorization = authorization.decode()
-    scope = _SCOPE.search(authorization)
+    scope = _SCOPE.search(authorization)  # the region the request is signed for
     region = scope.group(1) if scope else "us-east-1"
-    body = request.body or b"{}"
-    params = json.loads(body.decode() if isinstance(body, bytes) else body)
+    params = wire.request_params(request)
     size = min(int(params.get("ResourcesPerPage") or PAGE_MAXIMUM), PAGE_MAXIMUM)
     start = int(params.get("PaginationToken") or 0)
-    resources = _repositories(_account(request), region, params)
+    resources = _repositories(wire.request_account(request), region, params)
     answer: dict[str, Any] = {
         "ResourceTagMappingList": resources[start : start + size],
         # AWS ends the listing with an empty token, not an absent one.
         "PaginationToken": str(start + size) if start + size < len(resources) else "",
     }
-    headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "emulated"}
-    return AWSResponse(request.url, 200, headers, RawBody(json.dumps(answer).encode()))
-
-
-_installed = False
-
-
-def install() -> None:
-    """Serve GetResources for sessions created from now on, just before moto's handler
-    (so that fault injection still sees the calls). Idempotent."""
-    global _installed
-    if _installed:
-        return
-    positions = [i for i, item in enumerate(BUILTIN_HANDLERS) if item[1] is botocore_stubber]
-    BUILTIN_HANDLERS.insert(
-        positions[0] if positions else len(BUILTIN_HANDLERS), ("before-send", serve)
-    )
-    _installed = True
+    return wire.json_answer(request.url, 200, answer, content_type="application/x-amz-json-1.1")
