@@ -1,7 +1,8 @@
 """The payloads that travel through the state machine.
 
-Every model here is small and of fixed size whatever the number of images or
-repositories: the data itself lives in S3 (see run_store.py).
+Every model here is small and bounded whatever the number of images or repositories:
+the data itself lives in S3 (see run_store.py), except one repository's data when it
+fits INLINE_BYTES.
 """
 
 from __future__ import annotations

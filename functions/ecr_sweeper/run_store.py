@@ -4,11 +4,16 @@ Layout, under runs/<execution name>/:
     config.json            the validated config, as the in-use scan read it
     in-use.json            every image in use (core.in_use.InUseSet)
     repositories.json      the plan Map's items: [{"repository": name}, ...]
-    images/<repo>.json     the collector's output
-    plans/<repo>.json      the evaluator's plan (every image, keep or delete, and why)
-    approved.json          the plans CheckCaps let through: the sweep Map's items
+    images/<repo>.json     the collector's output, when over INLINE_BYTES
+    plans/<repo>.json      the evaluator's plan (every image, keep or delete, and why),
+                           when it lets something go and is over INLINE_BYTES, or held
+    approved.json          the plans CheckCaps let through that delete or archive
+                           something, with their Merkle proofs: the sweep Map's items
     progress/<repo>.json   the deleter's journal: what it sent to ECR, what ECR confirmed
-    results/<repo>.json    what the deleter did
+    results/<repo>.json    what the deleter did, when it failed or it is over INLINE_BYTES
+
+Smaller per-repository data travels in the state payload instead (events.py,
+INLINE_BYTES), checked against the same hashes.
     report.json, report.md the summary
 
 Each role may write only its own files (template.yaml), and the bucket policy refuses
