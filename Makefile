@@ -19,14 +19,15 @@ NPM_STAMP := node_modules/.installed
 CONFIG ?= config/ecrm.yaml
 INVENTORY ?= examples/blog-account.json
 
-.PHONY: help install demo test unit workflow lint validate sam-validate sam-build bench build clean \
+.PHONY: help install demo test unit workflow lint validate schema sam-validate sam-build bench build clean \
 	artifact \
 	node-modules
 
 help:
 	@echo "make demo      run the sweep on the bundled example account (dry run, then delete)"
 	@echo "make test      lint, unit, property and emulator tests, template and ASL checks"
-	@echo "make validate  check a config file (CONFIG=path, default config/ecrm.yaml)"
+	@echo "make validate  check a config (CONFIG=path, s3://BUCKET/KEY or ssm:/NAME; default config/ecrm.yaml)"
+	@echo "make schema    write schema/ecrm.schema.json (the JSON Schema of ecrm.yaml) from the config models"
 	@echo "make bench     run the benchmarks and write docs/benchmarks.md"
 	@echo "make build     sam build (needs python3.13 and PyPI)"
 	@echo "make artifact  sam build for this machine (what make demo and the tests run)"
@@ -65,8 +66,13 @@ demo: artifact
 	$(BIN)/python -m sweeper_emulator run --inventory $(INVENTORY) --config $(CONFIG) \
 		--from-build $(ARTIFACT) --input '{"dry_run": false}'
 
+# ecr-sweeper exits 1 on an invalid config; make then exits 2 (README, "Try your config").
 validate: $(STAMP)
 	$(BIN)/python -m ecr_sweeper.cli validate $(CONFIG)
+
+# The JSON Schema editors use for ecrm.yaml, from the config models (commit the result).
+schema: $(STAMP)
+	$(BIN)/python tools/ecrm_schema.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

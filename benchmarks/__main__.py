@@ -4,6 +4,7 @@ python -m benchmarks                       # every size; writes the docs
 python -m benchmarks --only small,deep     # some sizes; prints, writes nothing
 python -m benchmarks --only small --write  # ... and writes the docs anyway
 python -m benchmarks --render              # the page again from benchmarks.json
+python -m benchmarks --only wide-20 --child-type EXPRESS  # the Maps' children EXPRESS
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
-from benchmarks import report, synthetic
+from benchmarks import aws_time, report, synthetic
 from benchmarks.runner import BenchmarkError, log, run_size
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -33,6 +34,12 @@ def main(argv: list[str] | None = None) -> int:
         "--only", help=f"comma-separated sizes, of: {', '.join(synthetic.SIZES)}", default=""
     )
     parser.add_argument("--write", action="store_true", help="write the docs with --only too")
+    parser.add_argument(
+        "--child-type",
+        choices=("STANDARD", "EXPRESS"),
+        default="STANDARD",
+        help="the stack's ChildExecutionType: the Distributed Maps' child executions",
+    )
     parser.add_argument(
         "--render",
         action="store_true",
@@ -53,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         log(f"{name}: {synthetic.SIZES[name].title}")
         try:
-            results.append(run_size(synthetic.SIZES[name]))
+            results.append(run_size(synthetic.SIZES[name], child_type=args.child_type))
         except BenchmarkError as error:
             log(f"{name}: FAILED: {error}")
             return 1
@@ -71,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         "moto": version("moto"),
         "benchmark_seconds": round(time.monotonic() - started, 1),
         "prices_usd": report.cost.PRICES,
+        "child_type": args.child_type,
+        "aws_time_assumptions": aws_time.describe(aws_time.Assumptions()),
         "sizes": results,
     }
     for size in results:

@@ -71,6 +71,13 @@ class Cost:
         )
 
 
+def express_children(children: int, seconds: float) -> float:
+    """`children` EXPRESS executions of `seconds` each: one request each, and the duration
+    rounded up to 100 ms at 64 MB."""
+    billed = max(ceil(seconds * 10) / 10, 0.1)
+    return children * (EXPRESS_REQUEST + billed * EXPRESS_MEMORY_GB * EXPRESS_GB_SECOND)
+
+
 def estimate(
     *,
     parent_transitions: int,
@@ -87,13 +94,11 @@ def estimate(
         n * (S3_WRITE if op.split(":", 1)[1] in S3_WRITES else S3_READ)
         for op, n in s3_calls.items()
     )
-    per_child = ceil((child_seconds / children) * 10) / 10 if children else 0.0
     return Cost(
         transitions=(parent_transitions + children + child_transitions) * TRANSITION,
         lambda_compute=gb_seconds * LAMBDA_GB_SECOND,
         lambda_requests=invocations * LAMBDA_REQUEST,
         s3=s3,
-        express_children=children
-        * (EXPRESS_REQUEST + max(per_child, 0.1) * EXPRESS_MEMORY_GB * EXPRESS_GB_SECOND),
+        express_children=express_children(children, child_seconds / children) if children else 0.0,
         express_transitions=(parent_transitions + children) * TRANSITION,
     )

@@ -7,6 +7,7 @@ the benchmark reports them apart.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from math import ceil
 
@@ -48,6 +49,15 @@ FORMULAS = {
     "ecs:DescribeServices": "Σ per selected cluster ⌈services / 10⌉",
     "ecs:ListTasks": "Σ per selected cluster, for RUNNING and STOPPED, ⌈tasks / 100⌉",
     "ecs:DescribeTasks": "Σ per selected cluster, for RUNNING and STOPPED, ⌈tasks / 100⌉",
+    "ecs:ListServiceDeployments": (
+        "Σ per service of a selected cluster ⌈deployments under way or SUCCESSFUL / 100⌉"
+    ),
+    "ecs:DescribeServiceDeployments": (
+        "⌈deployments read (under way, and each service's newest SUCCESSFUL) / 20⌉"
+    ),
+    "ecs:DescribeServiceRevisions": (
+        "⌈distinct revisions (current, and those deployments' source and target) / 20⌉"
+    ),
     "ecs:ListTaskDefinitionFamilies": "⌈families starting with the rules' common prefix / 100⌉",
     "ecs:ListTaskDefinitions": "Σ per selected family ⌈ACTIVE revisions / 100⌉",
     "ecs:DescribeTaskDefinition": (
@@ -78,7 +88,25 @@ FORMULAS = {
     "batch:ListJobs": "Σ per job queue and live status ⌈jobs / 1,000⌉",
     "apprunner:ListServices": "⌈App Runner services / 20⌉",
     "apprunner:DescribeService": "1 per App Runner service",
+    # Amazon EKS (config `eks`; the benchmark's config has none): per place that selects
+    # clusters, then per selected cluster. Kubernetes GETs are not AWS API calls (no
+    # throttling quota, no IAM), but they are calls a run makes.
+    "eks:ListClusters": "1 per place with `eks` (⌈clusters / 100⌉)",
+    "eks:DescribeCluster": "1 per selected cluster",
+    **{
+        f"kubernetes:GET {path}": f"Σ per selected cluster ⌈{kind} / 200⌉ (at least 1)"
+        for path, kind in (
+            ("/api/v1/pods", "pods"),
+            ("/apis/apps/v1/deployments", "Deployments"),
+            ("/apis/apps/v1/statefulsets", "StatefulSets"),
+            ("/apis/apps/v1/daemonsets", "DaemonSets"),
+            ("/apis/apps/v1/replicasets", "ReplicaSets"),
+            ("/apis/batch/v1/jobs", "Jobs"),
+            ("/apis/batch/v1/cronjobs", "CronJobs"),
+        )
+    },
 }
+KUBERNETES_PAGE = 200  # adapters/kubernetes_api.py PAGE_ITEMS
 # Which config `sources` switch turns which operations on.
 SOURCE_OPERATIONS = {
     "scheduled_tasks": (
@@ -91,6 +119,24 @@ SOURCE_OPERATIONS = {
     "batch": ("batch:DescribeJobDefinitions", "batch:DescribeJobQueues", "batch:ListJobs"),
     "app_runner": ("apprunner:ListServices", "apprunner:DescribeService"),
 }
+
+
+def eks_terms(places: Iterable[tuple[int, Mapping[str, Mapping[str, int]]]]) -> dict[str, int]:
+    """The EKS calls: for each place whose config selects EKS clusters, the number of
+    clusters listed there and, per selected cluster, its objects per list path, e.g.
+    (3, {"prod": {"/api/v1/pods": 250}}) (a path not given holds nothing)."""
+    terms = {"eks:ListClusters": 0, "eks:DescribeCluster": 0}
+    for listed, selected in places:
+        terms["eks:ListClusters"] += pages(listed, 100)
+        terms["eks:DescribeCluster"] += len(selected)
+        for objects in selected.values():
+            for operation in FORMULAS:
+                if operation.startswith("kubernetes:GET "):
+                    path = operation.removeprefix("kubernetes:GET ")
+                    terms[operation] = terms.get(operation, 0) + pages(
+                        objects.get(path, 0), KUBERNETES_PAGE
+                    )
+    return terms
 
 
 def floor(
@@ -133,6 +179,10 @@ def floor(
     terms["ecs:DescribeServices"] = sum(ceil(c["services"] / 10) for c in selected)
     terms["ecs:ListTasks"] = sum(pages(n, 100) for c in selected for n in c["tasks"].values())
     terms["ecs:DescribeTasks"] = sum(ceil(n / 100) for c in selected for n in c["tasks"].values())
+    # Each service lists at most two deployments (one SUCCESSFUL, one IN_PROGRESS): one page.
+    terms["ecs:ListServiceDeployments"] = sum(c["services"] for c in selected)
+    terms["ecs:DescribeServiceDeployments"] = ceil(account.service_deployments_read / 20)
+    terms["ecs:DescribeServiceRevisions"] = ceil(account.service_revisions_read / 20)
     families = [f for f in account.task_definitions if f.startswith("app-")]
     terms["ecs:ListTaskDefinitionFamilies"] = pages(len(families), 100)
     terms["ecs:ListTaskDefinitions"] = sum(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks import cost, synthetic
+from benchmarks import aws_time, cost, synthetic
 from benchmarks.floor import FORMULAS, S3_FORMULAS
 
 FUNCTIONS = (
@@ -72,14 +72,16 @@ def _run_rows(sizes: list[dict[str, Any]], run: str) -> list[list[str]]:
                 _n(r["max_state_payload_bytes"]),
                 _n(r["state_transitions"]),
                 _usd(r["cost_usd"]["total"]),
+                _s(r["aws_time"]["wall_s"][LOW]) if "aws_time" in r else "-",
             ]
         )
     return rows
 
 
+LOW = str(aws_time.CONCURRENCIES[0])  # the template's default MapMaxConcurrency
 RUN_HEADER = [
     "size",
-    "wall time (s)",
+    "emulator wall time (s)",
     "deleted",
     "API calls",
     "floor",
@@ -91,6 +93,7 @@ RUN_HEADER = [
     "largest state payload (bytes)",
     "state transitions",
     "estimated cost per run",
+    f"modelled AWS time at MapMaxConcurrency {LOW} (s)",
 ]
 
 
@@ -145,6 +148,7 @@ def render(data: dict[str, Any]) -> str:
         "",
     ]
     out += _table(RUN_HEADER, _run_rows(sizes, "second"))
+    out += _aws_time_section(data)
 
     if "wide-20" in by_name and "wide-5000" in by_name:
         small, large = by_name["wide-20"]["first"], by_name["wide-5000"]["first"]
@@ -400,6 +404,9 @@ def render(data: dict[str, Any]) -> str:
         "an EXPRESS execution billed for its duration (here the sum of its Lambda times,",
         "rounded up to 100 ms) at 64 MB, instead of its own state transitions.",
         "",
+    ]
+    out += _child_type_section(data)
+    out += [
         "## How the accounts are built",
         "",
     ]
@@ -455,3 +462,314 @@ def _generator_doc() -> list[str]:
     text = synthetic.__doc__ or ""
     lines = text.strip().splitlines()
     return lines[2:] if len(lines) > 2 else lines
+
+
+def _s(seconds: float) -> str:
+    """Seconds, with minutes beside them from two minutes on."""
+    if seconds < 120:
+        return f"{seconds:,.1f}"
+    return f"{seconds:,.0f} ({seconds / 60:,.0f} min)"
+
+
+def _formulas() -> list[str]:
+    """The model's formulas, from benchmarks/aws_time.py's docstring (said once, there)."""
+    text = aws_time.__doc__ or ""
+    body = text.split("The formulas (docs/benchmarks.md states them too):", 1)[-1]
+    body = body.split("Pure:", 1)[0]
+    return [line.rstrip() for line in body.strip().splitlines()]
+
+
+# Where each assumed figure comes from (benchmarks/aws_time.py cites the same).
+ASSUMPTION_SOURCES = {
+    "default_latency_s": "assumed: AWS publishes no API latency (an in-region request)",
+    "ecr:BatchDeleteImage": "assumed: a write, three times a read",
+    "s3": "Amazon S3 performance guidelines: small objects roughly 100-200 ms",
+    "default_rate_per_s": (
+        "assumed: ECR publishes no rate for DescribeRepositories, DescribeImages, "
+        "BatchDeleteImage or ListTagsForResource (nor for the Tagging API)"
+    ),
+    "ecr:BatchGetImage": "ECR service quotas: 2,000 per second",
+    "ecs": "ECS API request throttling: read actions, about 20 per second sustained",
+    "lambda": "Lambda quotas: control plane 15 per second, GetFunction 100 per second",
+    "s3 rate": "S3 performance guidelines: 3,500 PUT and 5,500 GET per second per prefix",
+    "cold_start_s": "assumed: Python, boto3 and pydantic imported (measure: REPORT Init Duration)",
+    "warm_start_s": "assumed: the lambda:invoke round trip on a warm function",
+    "transition_s": "assumed: Step Functions publishes no transition latency",
+    "child_start_s": "assumed: starting one Distributed Map child",
+    "map_start_s": "assumed: a Map Run's ItemReader and ResultWriter",
+}
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f} ms"
+
+
+def _assumption_rows(assume: dict[str, Any]) -> list[list[str]]:
+    latency = assume["latency_s"]
+    rate = assume["rate_per_s"]
+    rows = [
+        [
+            "latency of a call",
+            _ms(assume["default_latency_s"]),
+            ASSUMPTION_SOURCES["default_latency_s"],
+        ],
+        [
+            "latency of `ecr:BatchDeleteImage`",
+            _ms(latency.get("ecr:BatchDeleteImage", assume["default_latency_s"])),
+            ASSUMPTION_SOURCES["ecr:BatchDeleteImage"],
+        ],
+        [
+            "latency of an S3 call",
+            _ms(latency.get("s3:GetObject", assume["default_latency_s"])),
+            ASSUMPTION_SOURCES["s3"],
+        ],
+        [
+            "rate at which ECR throttles (each API)",
+            f"{assume['default_rate_per_s']:,.0f} per second",
+            ASSUMPTION_SOURCES["default_rate_per_s"],
+        ],
+        [
+            "rate of `ecr:BatchGetImage`",
+            f"{rate.get('ecr:BatchGetImage', 0):,.0f} per second",
+            ASSUMPTION_SOURCES["ecr:BatchGetImage"],
+        ],
+        [
+            "rate of an ECS read",
+            f"{assume['default_rate_per_s']:,.0f} per second",
+            ASSUMPTION_SOURCES["ecs"],
+        ],
+        [
+            "rate of Lambda listings / GetFunction",
+            f"{rate.get('lambda:ListFunctions', 0):,.0f} / "
+            f"{rate.get('lambda:GetFunction', 0):,.0f} per second",
+            ASSUMPTION_SOURCES["lambda"],
+        ],
+        [
+            "rate of S3 writes / reads",
+            f"{rate.get('s3:PutObject', 0):,.0f} / {rate.get('s3:GetObject', 0):,.0f} per second",
+            ASSUMPTION_SOURCES["s3 rate"],
+        ],
+    ]
+    for key, label in (
+        ("cold_start_s", "Lambda cold start"),
+        ("warm_start_s", "Lambda warm invocation"),
+        ("transition_s", "state transition"),
+        ("child_start_s", "child execution start"),
+        ("map_start_s", "Map Run start and end"),
+    ):
+        rows.append([label, _ms(assume[key]), ASSUMPTION_SOURCES[key]])
+    workers = assume["workers"]
+    rows.append(
+        [
+            "calls at once: the scan / the summary",
+            f"{workers.get('InUseScanFunction', 1)} / {workers.get('SummaryFunction', 1)}",
+            "their thread pools (the summary's is min(16, CPUs): 2 at 512 MB)",
+        ]
+    )
+    rows.append(
+        [
+            "handler time",
+            f"{assume['compute_scale']:g} x the emulator's",
+            "as measured: it includes moto answering the calls, and Lambda's CPU is slower",
+        ]
+    )
+    return rows
+
+
+def _modelled(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The sizes whose runs have the AWS time model's figures (older results have none)."""
+    return [s for s in data["sizes"] if all("aws_time" in s[r] for r in ("first", "second"))]
+
+
+NOT_MODELLED = [
+    "These results predate the model: `make bench` writes its figures here.",
+]
+
+
+def _aws_time_section(data: dict[str, Any]) -> list[str]:
+    sizes = _modelled(data)
+    out = [
+        "",
+        "## The time AWS would take",
+        "",
+        "The emulator's wall time is not AWS's: there every call waits on the network and",
+        "on rate limits. `benchmarks/aws_time.py` models AWS's time from what each run",
+        "did (the calls each function made, per operation; the child executions of each",
+        "Map; the Lambda invocations) with the latencies and rate limits below, each a",
+        "parameter. The floor is every ECR and in-use call at its API's rate limit, all",
+        "APIs at once and nothing waiting on anything. ecrm is the same account swept by",
+        "ecrm, its calls (`benchmarks/ecrm.py`, from its source) made one after the other.",
+        "",
+    ]
+    out += _aws_time_figures(sizes) if sizes else NOT_MODELLED
+    out += [
+        "",
+        "The model:",
+        "",
+        *_formulas(),
+        "",
+        "Its assumptions (`aws_time.Assumptions`; change one and run `make bench` again):",
+        "",
+    ]
+    out += _table(
+        ["figure", "value", "source"],
+        _assumption_rows(
+            data.get("aws_time_assumptions") or aws_time.describe(aws_time.Assumptions())
+        ),
+        "lrl",
+    )
+    out += [
+        "",
+        "Read the estimates as orders of magnitude: the latencies and most rates are",
+        "assumptions. What the model shows is where the time goes: at these rates a Map's",
+        "children soon share ECR's rate limit, past which a higher MapMaxConcurrency",
+        "gains nothing; ecrm pays every call's latency in turn.",
+    ]
+    return out
+
+
+def _aws_time_figures(sizes: list[dict[str, Any]]) -> list[str]:
+    concurrencies = list(sizes[0]["first"]["aws_time"]["wall_s"])
+    rows = []
+    for size in sizes:
+        for run in ("first", "second"):
+            t = size[run]["aws_time"]
+            rows.append(
+                [
+                    f"{size['name']} ({run})",
+                    _s(t["floor_s"]),
+                    *[_s(t["wall_s"][c]) for c in concurrencies],
+                    _s(t["ecrm_sequential_s"]),
+                    _n(sum(t["ecrm_calls"].values())),
+                ]
+            )
+    out = _table(
+        [
+            "size (run)",
+            "floor (s)",
+            *[f"MapMaxConcurrency {c} (s)" for c in concurrencies],
+            "ecrm, sequential (s)",
+            "ecrm's calls",
+        ],
+        rows,
+    )
+    low = concurrencies[0]
+    out += [
+        "",
+        f"Each step of the first run at MapMaxConcurrency {low} (seconds; `plan` and",
+        "`sweep` are the Distributed Maps):",
+        "",
+    ]
+    names = [name for name, _, _ in aws_time.WORKFLOW]
+    out += _table(
+        ["size", *names],
+        [
+            [size["name"], *[_s(size["first"]["aws_time"]["steps_s"][low][n]) for n in names]]
+            for size in sizes
+        ],
+    )
+    return out
+
+
+def _recommendation(size: dict[str, Any], concurrencies: list[str]) -> str:
+    """A child type for the size, from its figures: EXPRESS only when it saves money and
+    every modelled child stays well inside its 5 minutes (half, for retries and skew)."""
+    first = size["first"]["aws_time"]
+    longest = max(max(first["longest_child_s"][c].values(), default=0.0) for c in concurrencies)
+    costs = first["cost_usd"]
+    saving = costs["standard"] - costs[f"express_{concurrencies[-1]}"]
+    limit = aws_time.EXPRESS_LIMIT_S
+    if longest > limit:
+        return (
+            f"STANDARD: a child would take {_s(longest)} s, past EXPRESS's "
+            f"{limit / 60:.0f} minutes."
+        )
+    if longest > limit / 2:
+        return (
+            f"STANDARD: a child would take {_s(longest)} s, more than half of "
+            f"EXPRESS's {limit / 60:.0f} minutes."
+        )
+    if saving < 0.01:
+        return (
+            f"STANDARD: EXPRESS would save {_usd(saving)} a run, less than the console's "
+            "step-by-step child history is worth."
+        )
+    return (
+        f"EXPRESS: {_usd(saving)} less a run ({saving / costs['standard']:.0%}), and its "
+        f"longest child ({_s(longest)} s) stays far inside {limit / 60:.0f} minutes."
+    )
+
+
+def _child_type_section(data: dict[str, Any]) -> list[str]:
+    sizes = _modelled(data)
+    out = [
+        "## STANDARD or EXPRESS children",
+        "",
+        "`ChildExecutionType=EXPRESS` runs each Map child as an EXPRESS execution: billed",
+        f"${cost.EXPRESS_REQUEST * 1e6:.2f} per million and by the GB-second of its",
+        "duration instead of by state transition. What it gives up: an EXPRESS execution",
+        f"stops after {aws_time.EXPRESS_LIMIT_S / 60:.0f} minutes (the child fails), it runs",
+        "at least once (the deleter's journal makes a repeated child harmless), and its",
+        "history is only in CloudWatch Logs (the stack logs errors only), so a child's",
+        "steps are not in the console. `python -m benchmarks --child-type EXPRESS` runs",
+        "the sizes with EXPRESS children; the emulator runs the same states either way, so",
+        "the counts are the same (tests/workflow/test_express.py).",
+        "",
+    ]
+    if not sizes:
+        return [*out, *NOT_MODELLED, ""]
+    concurrencies = list(sizes[0]["first"]["aws_time"]["wall_s"])
+    low, high = concurrencies[0], concurrencies[-1]
+    ran = sorted({s.get("child_type", "STANDARD") for s in sizes})
+    out += [
+        f"These runs had {' and '.join(ran)} children. Cost of the first run with Lambda",
+        "billed for the modelled AWS durations, and each EXPRESS child for its modelled",
+        "duration (throttling and a cold start included):",
+        "",
+    ]
+    rows = []
+    for size in sizes:
+        t = size["first"]["aws_time"]
+        c = t["cost_usd"]
+        rows.append(
+            [
+                size["name"],
+                _usd(c["standard"]),
+                _usd(c[f"express_{low}"]),
+                _usd(c[f"express_{high}"]),
+                " / ".join(_s(v) for v in t["longest_child_s"][low].values()),
+                " / ".join(_s(v) for v in t["longest_child_s"][high].values()),
+            ]
+        )
+    out += _table(
+        [
+            "size (first run)",
+            "STANDARD",
+            f"EXPRESS, MapMaxConcurrency {low}",
+            f"EXPRESS, MapMaxConcurrency {high}",
+            f"child, plan / sweep (s), at {low}",
+            f"at {high}",
+        ],
+        rows,
+    )
+    limits = sizes[0]["first"]["aws_time"]["express_max_deletions"]
+    out += [
+        "",
+        "Which limit stops EXPRESS: the 5 minutes of a sweep child, once its repository is",
+        "large and its siblings share ECR's rate. `aws_time.express_max_deletions` gives the",
+        "most images one sweep child deletes in 5 minutes when MapMaxConcurrency children",
+        "delete at once: "
+        + ", ".join(f"{_n(int(v))} at {c}" for c, v in limits.items())
+        + ". A repository with more to delete fails its EXPRESS child; a STANDARD child",
+        "has the deleter's 15-minute timeout, three times as long.",
+        "",
+        "Recommended child type per size:",
+        "",
+    ]
+    out += _table(
+        ["size", "recommendation"],
+        [[s["name"], _recommendation(s, concurrencies)] for s in sizes],
+        "ll",
+    )
+    out += [""]
+    return out

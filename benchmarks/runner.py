@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import cost, synthetic
+from benchmarks import aws_time, cost, ecrm, synthetic
 from benchmarks.floor import SOURCE_OPERATIONS, RunFiles, floor, s3_floor
 from ecr_sweeper.core.config import Config, load_config
 from sweeper_emulator import runtime
@@ -66,8 +66,8 @@ def _child_functions(em: Emulator) -> set[str]:
     return found
 
 
-def _parent_and_children(em: Emulator, execution_arn: str) -> tuple[int, int]:
-    """States entered in the parent's history, and child executions the Maps started."""
+def _parent_and_children(em: Emulator, execution_arn: str) -> tuple[int, dict[str, int]]:
+    """States entered in the parent's history, and child executions per Map (by Label)."""
     sfn = em.session.client("stepfunctions")
     events = [
         event
@@ -75,10 +75,11 @@ def _parent_and_children(em: Emulator, execution_arn: str) -> tuple[int, int]:
         for event in page["events"]
     ]
     entered = sum(1 for e in events if e["type"].endswith("StateEntered"))
-    children = 0
+    children: dict[str, int] = {}
     for run in sfn.list_map_runs(executionArn=execution_arn).get("mapRuns", []):
         counts = sfn.describe_map_run(mapRunArn=run["mapRunArn"])["executionCounts"]
-        children += int(counts.get("total", 0))
+        label = _map_label(run["mapRunArn"])
+        children[label] = children.get(label, 0) + int(counts.get("total", 0))
     return entered, children
 
 
@@ -98,6 +99,11 @@ def run_files(em: Emulator, execution_arn: str) -> RunFiles:
         plans_files=sum(1 for k in sizes if k.startswith("plans/")),
         results_files=sum(1 for k in sizes if k.startswith("results/")),
     )
+
+
+def _map_label(map_run_arn: str) -> str:
+    """A Map Run ARN ends `:mapRun:<state machine>/<Label>:<id>`."""
+    return map_run_arn.rsplit(":", 1)[0].rsplit("/", 1)[-1]
 
 
 def sources_on() -> frozenset[str]:
@@ -163,7 +169,8 @@ def measure(
         }
         for logical in after
     }
-    parent_transitions, children = _parent_and_children(em, result["execution_arn"])
+    parent_transitions, map_children = _parent_and_children(em, result["execution_arn"])
+    children = sum(map_children.values())
     child_functions = _child_functions(em)
     run_cost = cost.estimate(
         parent_transitions=parent_transitions,
@@ -176,6 +183,28 @@ def measure(
     )
     floor_total = sum(t.calls for t in terms)
     calls_total = sum(calls.values())
+    calls_by_function = {
+        logical: dict(ops) for logical, ops in result["api_calls_by_function"].items() if logical
+    }
+    assume = aws_time.Assumptions()
+    steps = aws_time.workflow_steps(functions, calls_by_function, map_children, assume)
+    modelled = aws_time.estimate(
+        steps,
+        parent_transitions=parent_transitions,
+        calls=calls,
+        ecrm=ecrm.ecrm_calls(ecrm.from_account(account, present=present, deleted=expected)),
+        assume=assume,
+    )
+    modelled["cost_usd"] = _modelled_cost(
+        steps,
+        functions,
+        map_children,
+        parent_transitions=parent_transitions,
+        child_transitions=result["state_transitions"] - parent_transitions,
+        s3=run_cost.s3,
+        longest_child_s=modelled["longest_child_s"],  # type: ignore[arg-type]
+        assume=assume,
+    )
     return {
         "wall_seconds": result["wall_seconds"],
         "deleted": sum(len(d) for d in expected.values()),
@@ -193,6 +222,9 @@ def measure(
         "state_transitions": result["state_transitions"] + children,
         "parent_transitions": parent_transitions,
         "child_executions": children,
+        "map_children": dict(sorted(map_children.items())),
+        "api_calls_by_function": calls_by_function,
+        "aws_time": modelled,
         "functions": functions,
         "cost_usd": {
             "transitions": run_cost.transitions,
@@ -205,7 +237,50 @@ def measure(
     }
 
 
-def run_size(size: synthetic.Size, workdir: Path | None = None) -> dict[str, Any]:
+def _modelled_cost(
+    steps: list[aws_time.Step],
+    functions: dict[str, dict[str, Any]],
+    map_children: dict[str, int],
+    *,
+    parent_transitions: int,
+    child_transitions: int,
+    s3: float,
+    longest_child_s: dict[str, dict[str, float]],
+    assume: aws_time.Assumptions,
+) -> dict[str, float]:
+    """The run's cost with Lambda billed for the modelled AWS durations (its calls' waits
+    included) and, for EXPRESS children, each child billed for its modelled duration at
+    MapMaxConcurrency 10 and 100."""
+    seconds = aws_time.lambda_seconds(steps, assume)
+    lambda_usd = (
+        sum(
+            s * functions[f]["memory_mb"] / 1024 * cost.LAMBDA_GB_SECOND for f, s in seconds.items()
+        )
+        + sum(f["invocations"] for f in functions.values()) * cost.LAMBDA_REQUEST
+    )
+    children = sum(map_children.values())
+    standard = (parent_transitions + children + child_transitions) * cost.TRANSITION
+    express = {
+        concurrency: (parent_transitions + children) * cost.TRANSITION
+        + sum(
+            cost.express_children(n, longest_child_s[concurrency].get(label, 0.0))
+            for label, n in map_children.items()
+        )
+        for concurrency in ("10", "100")
+    }
+    return {
+        "lambda": round(lambda_usd, 6),
+        "standard": round(standard + lambda_usd + s3, 6),
+        "express_10": round(express["10"] + lambda_usd + s3, 6),
+        "express_100": round(express["100"] + lambda_usd + s3, 6),
+    }
+
+
+def run_size(
+    size: synthetic.Size, workdir: Path | None = None, child_type: str = "STANDARD"
+) -> dict[str, Any]:
+    """`child_type`: the stack's ChildExecutionType (the Maps' children STANDARD or EXPRESS)."""
+    parameters = {"ChildExecutionType": child_type}
     started = time.monotonic()
     account = synthetic.build(size)
     expected = synthetic.expected_outcome(account)
@@ -215,7 +290,7 @@ def run_size(size: synthetic.Size, workdir: Path | None = None) -> dict[str, Any
         config_file.write_text(synthetic.config_text("safety" in Config.model_fields))
         everything = {n: {i.digest for i in images} for n, images in account.images.items()}
         left = {n: everything[n] - expected[n] for n in everything}
-        with Emulator(inventory, config_file=config_file) as em:
+        with Emulator(inventory, config_file=config_file, parameters=parameters) as em:
             log(f"  {size.name}: first run")
             first = measure(em, account, expected=expected, present=everything, cached_revisions=0)
             log(f"  {size.name}: first run {first['wall_seconds']:.1f}s; second run")
@@ -228,7 +303,9 @@ def run_size(size: synthetic.Size, workdir: Path | None = None) -> dict[str, Any
             )
             log(f"  {size.name}: second run {second['wall_seconds']:.1f}s")
         log(f"  {size.name}: memory run")
-        with Emulator(inventory, config_file=config_file, measure_memory=True) as em:
+        with Emulator(
+            inventory, config_file=config_file, measure_memory=True, parameters=parameters
+        ) as em:
             children = _child_functions(em)
             traced = None if size.trace_children else set(_function_stats(em)) - children
             runtime.measure_memory_only(traced)
@@ -245,6 +322,7 @@ def run_size(size: synthetic.Size, workdir: Path | None = None) -> dict[str, Any
     return {
         "name": size.name,
         "title": size.title,
+        "child_type": child_type,
         "inventory": {
             "repositories": size.repositories,
             "images_per_repository": size.images,

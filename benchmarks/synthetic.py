@@ -13,8 +13,10 @@ Every size is one account built by the same generator:
 * `services` services in two selected clusters (`bench-a`, `bench-b`), each with a
   PRIMARY deployment of its family's newest revision; one in three also has an ACTIVE
   deployment of an older revision. Each service runs one task (a container started by
-  tag, running a digest) and one in four has a STOPPED task. A third cluster, not
-  selected, runs a service of `legacy-0`.
+  tag, running a digest) and one in four has a STOPPED task. Each service's current
+  revision pins a digest (its tag has moved since) and was started by a SUCCESSFUL
+  deployment; one in five has a deployment IN_PROGRESS to a revision pinning another
+  digest. A third cluster, not selected, runs a service of `legacy-0`.
 * `functions` container-image Lambda functions `fn-NN` of `versions` versions each,
   with an alias on an older version, and a function `tool-0` that no rule selects.
 
@@ -191,6 +193,8 @@ class Account:
     functions: dict[str, dict[str, Any]]  # name -> {"versions": n, "aliases": n}
     needed_revisions: set[str]  # family:revision the scan must read
     kept_versions: int  # GetFunction calls a scan makes
+    service_deployments_read: int  # under way, and the newest SUCCESSFUL of each service
+    service_revisions_read: int  # distinct revisions: current, and the deployments' own
 
 
 def build(size: Size) -> Account:
@@ -229,6 +233,7 @@ def build(size: Size) -> Account:
         for f in range(size.families)
         for r in range(max(1, size.revisions - TD_KEEP_COUNT + 1), size.revisions + 1)
     }
+    deployments_read = revisions_read = 0
     for s in range(size.services):
         cluster = clusters[SELECTED_CLUSTERS[s % 2]]
         family = f"app-{s % size.families:03d}"
@@ -238,7 +243,32 @@ def build(size: Size) -> Account:
             older = f"{family}:{rng.randint(1, size.revisions - TD_KEEP_COUNT)}"
             deployments.append({"task_definition": older, "status": "ACTIVE"})
             needed.add(older)
-        cluster["services"].append({"name": f"svc-{s:03d}", "deployments": deployments})
+        pinned_repository = repository_for(s + 13)
+        revisions = [_pinned_revision("1", pinned_repository, reference(pinned_repository)[1], s)]
+        history = [{"id": "1", "status": "SUCCESSFUL", "target_revision": "1"}]
+        if s % 5 == 0:
+            revisions.append(
+                _pinned_revision("2", pinned_repository, reference(pinned_repository)[1], s)
+            )
+            history.append(
+                {
+                    "id": "2",
+                    "status": "IN_PROGRESS",
+                    "source_revisions": ["1"],
+                    "target_revision": "2",
+                }
+            )
+        revisions[0]["current"] = True
+        deployments_read += len(history)
+        revisions_read += len(revisions)
+        cluster["services"].append(
+            {
+                "name": f"svc-{s:03d}",
+                "deployments": deployments,
+                "revisions": revisions,
+                "service_deployments": history,
+            }
+        )
         needed.add(primary)
         for status in ("RUNNING", "STOPPED") if s % 4 == 0 else ("RUNNING",):
             repository = repository_for(s + 11)
@@ -325,7 +355,20 @@ def build(size: Size) -> Account:
         },
         needed_revisions=needed,
         kept_versions=kept_versions,
+        service_deployments_read=deployments_read,
+        service_revisions_read=revisions_read,
     )
+
+
+def _pinned_revision(revision_id: str, repository: str, pinned: Image, service: int) -> dict:
+    """A service revision whose container was started by a tag that has moved since: only
+    the digest ECS pinned then names the image it runs."""
+    return {
+        "id": revision_id,
+        "containers": [
+            {"image": f"{REGISTRY}/{repository}:moved-{service}", "image_digest": pinned.digest}
+        ],
+    }
 
 
 def in_use(account: Account) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
@@ -354,11 +397,17 @@ def in_use(account: Account) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     for cluster in account.inventory["ecs"]["clusters"]:
         if cluster["name"] not in SELECTED_CLUSTERS:
             continue
-        for task in cluster["tasks"]:
-            for container in task["containers"]:
-                add(container["image"])
-                repository = container["image"][len(REGISTRY) + 1 :].rsplit(":", 1)[0]
-                digests.setdefault(repository, set()).add(container["image_digest"])
+        containers = [c for task in cluster["tasks"] for c in task["containers"]]
+        containers += [
+            c
+            for service in cluster["services"]
+            for revision in service.get("revisions", [])
+            for c in revision["containers"]
+        ]
+        for container in containers:
+            add(container["image"])
+            repository = container["image"][len(REGISTRY) + 1 :].rsplit(":", 1)[0]
+            digests.setdefault(repository, set()).add(container["image_digest"])
     for function in account.inventory["lambda"]["functions"]:
         if not function["name"].startswith("fn-"):
             continue

@@ -8,7 +8,8 @@ emulator's own setup. In front of moto, the server does for these processes what
 in-process mode does at botocore's `before-send` hook: it counts each call of each
 function, answers an injected fault in place of AWS (a crash ends the function's
 process at that call), enforces the scanner roles' trust, and serves what moto lacks
-(App Runner, Inspector's ListCoverage, the Tagging API's GetResources for ECR). The
+(App Runner, Inspector's ListCoverage, the Tagging API's GetResources for ECR; what
+moto's own services lack is added to them, as for ECS service revisions). The
 function's process is started by lambda_bootstrap.py, which plays the Lambda runtime.
 """
 
@@ -42,6 +43,7 @@ from sweeper_emulator.lambda_bootstrap import (
     NETWORK_ERROR_HEADER,
     OPERATION_HEADER,
 )
+from sweeper_emulator.served.eks_api import CLIENT_READ_TIMEOUT
 
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
 RETRY_WAITS = Path(__file__).with_name("retry_waits.py")
@@ -193,6 +195,7 @@ class FunctionProcesses:
             "SWEEPER_EMULATOR_NOW": self._now.isoformat(),
             "SWEEPER_EMULATOR_RETRY_WAIT_SCALE": str(self._retry_wait_scale),
             "SWEEPER_EMULATOR_RETRY_WAITS": str(RETRY_WAITS),
+            "SWEEPER_EMULATOR_KUBERNETES_READ_TIMEOUT": str(CLIENT_READ_TIMEOUT),
         }
         process = subprocess.Popen(
             [interpreter_for(fn.runtime), "-I", "-S", "-B", str(BOOTSTRAP)],

@@ -28,6 +28,7 @@ from sweeper_emulator import (
 )
 from sweeper_emulator.inventory import Inventory, Rewrite
 from sweeper_emulator.moto_patches import ecr_model, interpreter
+from sweeper_emulator.served import eks_api
 
 MOCK_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -118,6 +119,7 @@ def _install_everything(
     import ecr_sweeper.clock  # the handlers' package, importable once CodeUri is on sys.path
 
     ecr_sweeper.clock.utcnow = lambda: inventory.now
+    eks_api.lower_client_timeout()
 
 
 def _log_overrides(verbose: bool) -> dict[str, str]:
@@ -263,6 +265,7 @@ class Emulator:
             runtime.install(processes=None)
         if self._server is not None:
             self._server.stop()
+        eks_api.stop_servers()
         _scale_retry_waits(1.0)
         self._mock.stop()
         os.environ.clear()
@@ -380,7 +383,7 @@ class Emulator:
             "repositories": repositories,
             "notifications": notifications,
             "api_calls": dict(sorted(faults.CALLS.calls.items())),
-            "api_calls_by_function": faults.CALLS.per_function(),
+            "api_calls_by_function": faults.CALLS.calls_by_function(),
             "history_events": len(history),
             "max_state_payload_bytes": METER.largest,
             "state_transitions": TRANSITIONS.transitions,

@@ -45,7 +45,7 @@ CURRENT: dict[str, str | None] = {"function": None}
 class CallLog:
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
-        # The same, per function: (logical id, operation) -> calls.
+        # (function logical ID, operation): lets the benchmark time each step apart.
         self.by_function: Counter[tuple[str, str]] = Counter()
         self.faults: list[Fault] = []
         self._fired: Counter[int] = Counter()
@@ -60,21 +60,13 @@ class CallLog:
             self._fired.clear()
             self._seen.clear()
 
-    def per_function(self) -> dict[str, dict[str, int]]:
-        """{function's logical id: {operation: calls}}, sorted."""
-        found: dict[str, dict[str, int]] = {}
-        with self._lock:
-            for (function, operation), count in sorted(self.by_function.items()):
-                found.setdefault(function, {})[operation] = count
-        return found
-
     def record(self, operation: str, function: str | None = None) -> Fault | None:
         """Count one request of `function` (default: the one running in this process);
         return the fault to answer it with, if any."""
         function = function or CURRENT["function"]
         with self._lock:
             self.calls[operation] += 1
-            self.by_function[(function or "?", operation)] += 1
+            self.by_function[(function or "", operation)] += 1
             for index, fault in enumerate(self.faults):
                 if fault.operation.lower() != operation.lower():
                     continue
@@ -87,6 +79,14 @@ class CallLog:
                     self._fired[index] += 1
                     return fault
         return None
+
+    def calls_by_function(self) -> dict[str, dict[str, int]]:
+        """function logical ID -> operation -> requests ("" for a caller outside a handler)."""
+        with self._lock:
+            grouped: dict[str, dict[str, int]] = {}
+            for (function, operation), count in sorted(self.by_function.items()):
+                grouped.setdefault(function, {})[operation] = count
+            return grouped
 
 
 CALLS = CallLog()

@@ -46,9 +46,41 @@ class Deployment(_Strict):
     task_definition: str  # family:revision
 
 
+class RevisionContainer(_Strict):
+    """A container of a service revision: its image as the task definition names it,
+    and the digest ECS resolved it to when the deployment started."""
+
+    image: str
+    image_digest: str = Field(pattern=DIGEST_PATTERN)
+    name: str | None = None
+
+
+class ServiceRevision(_Strict):
+    """A service revision (DescribeServiceRevisions), served by the emulator."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]+$")  # the ARN's last part
+    current: bool = False  # listed in DescribeServices' currentServiceRevisions
+    task_definition: str | None = None  # family:revision, shown as is
+    containers: list[RevisionContainer] = Field(default_factory=list)
+
+
+class ServiceDeployment(_Strict):
+    """A service deployment (ListServiceDeployments, DescribeServiceDeployments). A
+    revision id no `revisions` entry has is one DescribeServiceRevisions cannot find."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
+    status: str = "SUCCESSFUL"  # PENDING, IN_PROGRESS, ROLLBACK_IN_PROGRESS, STOPPED...
+    source_revisions: list[str] = Field(default_factory=list)  # revision ids
+    target_revision: str | None = None  # a revision id
+    created_at: datetime | None = None
+
+
 class Service(_Strict):
     name: str
     deployments: list[Deployment] = Field(default_factory=list)
+    # Software version consistency: the digests ECS pinned (moto has no such thing).
+    revisions: list[ServiceRevision] = Field(default_factory=list)
+    service_deployments: list[ServiceDeployment] = Field(default_factory=list)
 
 
 class Container(_Strict):
@@ -180,6 +212,56 @@ class TaskSet(_Strict):
     status: Literal["PRIMARY", "ACTIVE", "DRAINING"] = "ACTIVE"
 
 
+class EksPod(_Strict):
+    """A pod, as GET /api/v1/pods lists it."""
+
+    name: str
+    namespace: str = "default"
+    containers: list[str] = Field(default_factory=list)  # spec.containers[].image
+    init_containers: list[str] = Field(default_factory=list)
+    ephemeral_containers: list[str] = Field(default_factory=list)
+    # status.containerStatuses[].imageID (what the node pulled, e.g.
+    # docker-pullable://<registry>/<repo>@sha256:...), in the order of `containers`.
+    image_ids: list[str] = Field(default_factory=list)
+    init_image_ids: list[str] = Field(default_factory=list)
+
+
+class EksWorkload(_Strict):
+    """A workload whose pod template names images (spec.template, or a CronJob's
+    spec.jobTemplate.spec.template)."""
+
+    kind: Literal["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"]
+    name: str
+    namespace: str = "default"
+    replicas: int = Field(default=1, ge=0)  # 0: scaled to zero (a ReplicaSet kept for rollback)
+    containers: list[str] = Field(default_factory=list)
+    init_containers: list[str] = Field(default_factory=list)
+
+
+class EksFault(_Strict):
+    """How a cluster's API server misbehaves (docs/emulator.md)."""
+
+    # unauthorized: 401; forbidden: 403; server_error: 500; gone: 410 (continue token
+    # expired); broken_page: a 200 whose JSON is cut short; hang: no answer at all.
+    answer: Literal["unauthorized", "forbidden", "server_error", "gone", "broken_page", "hang"]
+    path: str | None = None  # e.g. /apis/batch/v1/cronjobs; None: every list
+    page: int = Field(default=0, ge=0)  # from this page of the list on (0: the first)
+
+
+class EksCluster(_Strict):
+    """An EKS cluster: DescribeCluster (moto) gives the endpoint and CA of a local HTTPS
+    server that answers its Kubernetes list requests."""
+
+    name: str
+    pods: list[EksPod] = Field(default_factory=list)
+    workloads: list[EksWorkload] = Field(default_factory=list)
+    faults: list[EksFault] = Field(default_factory=list)
+
+
+class Eks(_Strict):
+    clusters: list[EksCluster] = Field(default_factory=list)
+
+
 class Workloads(_Strict):
     """The sections that the account and each member account (`accounts`) both have:
     what runs there, loaded per account and region by `loaders.load_workloads`. A new
@@ -192,6 +274,7 @@ class Workloads(_Strict):
     batch: Batch = Field(default_factory=Batch)
     app_runner: AppRunner = Field(default_factory=AppRunner)
     task_sets: list[TaskSet] = Field(default_factory=list)
+    eks: Eks = Field(default_factory=Eks)
 
 
 class Fault(_Strict):
@@ -294,7 +377,7 @@ class MemberAccount(Workloads):
 
 class Inventory(Workloads):
     """The whole account. Its workloads' sections (ecs, lambda, eventbridge_rules,
-    schedules, batch, app_runner, task_sets) come from Workloads."""
+    schedules, batch, app_runner, task_sets, eks) come from Workloads."""
 
     account_id: str = Field(default="123456789012", pattern=r"^\d{12}$")
     region: str = "ap-northeast-1"

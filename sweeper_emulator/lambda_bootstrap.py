@@ -17,8 +17,8 @@ What it adds around the handler, as the Lambda runtime does, and only that:
   network failure (a host AWS does not have, such as App Runner in a region without it,
   or an injected network fault) raises botocore's exception for it, as a failed DNS
   lookup or a timeout would (without botocore's retries);
-- the emulator's clock (the product's `ecr_sweeper.clock.utcnow`) and its compressed
-  retry waits.
+- the emulator's clock (the product's `ecr_sweeper.clock.utcnow`), its compressed
+  retry waits and its short Kubernetes read timeout (eks_api.py).
 
 Protocol: one JSON request a line on stdin ({"event", "request_id", "function_arn"}),
 one JSON answer a line on the file descriptor SWEEPER_EMULATOR_ANSWER_FD ({"result"} or
@@ -56,6 +56,7 @@ _SETTINGS = {
         "SWEEPER_EMULATOR_NOW",
         "SWEEPER_EMULATOR_RETRY_WAIT_SCALE",
         "SWEEPER_EMULATOR_RETRY_WAITS",
+        "SWEEPER_EMULATOR_KUBERNETES_READ_TIMEOUT",
     )
 }
 
@@ -142,6 +143,11 @@ def _load_handler() -> Any:
     if _SETTINGS["SWEEPER_EMULATOR_NOW"] and importlib.util.find_spec("ecr_sweeper"):
         now = datetime.fromisoformat(_SETTINGS["SWEEPER_EMULATOR_NOW"])
         importlib.import_module("ecr_sweeper.clock").utcnow = lambda: now
+    timeout = _SETTINGS["SWEEPER_EMULATOR_KUBERNETES_READ_TIMEOUT"]
+    if timeout and importlib.util.find_spec("ecr_sweeper"):
+        # The scan's read timeout, lowered so that a cluster that never answers fails fast.
+        kubernetes_api = importlib.import_module("ecr_sweeper.adapters.kubernetes_api")
+        kubernetes_api.READ_TIMEOUT_SECONDS = float(timeout)
     return handler
 
 

@@ -72,6 +72,9 @@ class Resolver:
                 return self.resolve(when_true if self.conditions.get(name) else when_false)
             if key == "Fn::Join":
                 separator, items = arg
+                if not isinstance(items, list):  # a CommaDelimitedList parameter's Ref
+                    resolved = str(self.resolve(items))
+                    return separator.join(resolved.split(",")) if resolved else ""
                 return separator.join(str(self.resolve(i)) for i in items)
             if key.startswith("Fn::"):
                 raise TemplateError(f"the emulator does not support {key}")

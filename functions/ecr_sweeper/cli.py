@@ -32,7 +32,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ecr_sweeper import __version__, clock
 from ecr_sweeper.adapters.aws import RETRY_CONFIG
-from ecr_sweeper.core.config import Config, load_config, load_config_file
+from ecr_sweeper.adapters.config_source import read_config
+from ecr_sweeper.core.config import Config, load_config
 from ecr_sweeper.core.report import (
     Links,
     Report,
@@ -53,6 +54,7 @@ from ecr_sweeper.local import (
     open_account,
     plan_account,
     plan_json,
+    read_only,
     scan_in_use,
     workflow_logs,
 )
@@ -121,8 +123,21 @@ def _stderr(message: str) -> None:
     click.echo(message, err=True)
 
 
-def _load_config(path: str) -> Config:
-    config = load_config_file(path)
+def _config_clients(ctx: click.Context) -> Callable[[str], Any]:
+    """Read-only clients for a config in S3 or SSM; the session is made on first use, so
+    a config file needs no credentials and no region."""
+    sessions: dict[str, Any] = {}
+
+    def clients(service: str) -> Any:
+        if "session" not in sessions:
+            sessions["session"] = _session(ctx)
+        return read_only(sessions["session"].client(service, config=RETRY_CONFIG))
+
+    return clients
+
+
+def _load_config(ctx: click.Context, path: str) -> Config:
+    config = read_config(path, _config_clients(ctx))
     for warning in config.warnings:
         _stderr(f"warning: {path}: {warning}")
     return config
@@ -142,16 +157,23 @@ def _write(path: str, text: str) -> None:
 
 
 @main.command()
-@click.argument("config", default=DEFAULT_CONFIG, type=click.Path())
-def validate(config: str) -> None:
+@click.argument("config", default=DEFAULT_CONFIG)
+@click.pass_context
+def validate(ctx: click.Context, config: str) -> None:
     """Check CONFIG (an ecrm.yaml; default: config/ecrm.yaml) and summarise its rules.
+
+    CONFIG may also be the copy a stack reads (its ConfigS3Uri or ConfigSsmParameter):
+    s3://BUCKET/KEY or ssm:/PATH/NAME, read with the usual AWS credentials.
 
     Exits 0 if the config is valid (warnings go to stderr), 1 if not.
     """
     try:
-        parsed = load_config_file(config)
-    except ConfigError as e:
-        click.echo(str(e), err=True)
+        parsed = read_config(config, _config_clients(ctx))
+    except (ConfigError, TransientAwsError, click.ClickException) as e:
+        click.echo(e.format_message() if isinstance(e, click.ClickException) else str(e), err=True)
+        sys.exit(1)
+    except BotoCoreError as e:  # no credentials, unknown profile, no network, ...
+        click.echo(f"{config}: {e}", err=True)
         sys.exit(1)
     click.echo(f"OK: {config}: {summary(parsed)}")
     for warning in parsed.warnings:
@@ -184,8 +206,7 @@ config_option = click.option(
     "config_path",
     default=DEFAULT_CONFIG,
     show_default=True,
-    type=click.Path(),
-    help="The ecrm.yaml to use.",
+    help="The ecrm.yaml to use: a file, s3://BUCKET/KEY or ssm:/PATH/NAME.",
 )
 output_option = click.option(
     "-o",
@@ -245,7 +266,7 @@ def plan(
     Evaluate for every repository that a rule matches. No stack or bucket is
     needed. Exits 1 if a run would end FAILED.
     """
-    config = _load_config(config_path)
+    config = _load_config(ctx, config_path)
     account = _open_account(ctx)
     if repositories:
         check_repositories(account, config, repositories)
@@ -285,7 +306,7 @@ def scan(ctx: click.Context, output: str, config_path: str) -> None:
     scan builds from the config's clusters, task_definitions and
     lambda_functions sections.
     """
-    _load_config(config_path)
+    _load_config(ctx, config_path)
     account = _open_account(ctx)
     with workflow_logs(sys.stderr):
         in_use = scan_in_use(account, config_path, clock.utcnow())

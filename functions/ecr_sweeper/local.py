@@ -238,7 +238,7 @@ class LocalRun:
     def scan(self, config_path: str, *, refuse_blind_scan: bool = True) -> RunContext:
         """The in-use scan step (it also lists the repositories a rule matches)."""
         self.run = steps.scan_in_use(
-            config_path=config_path,
+            config_source=config_path,
             execution_name=PLAN_NAME,
             dry_run_default=True,
             dry_run_override=True,

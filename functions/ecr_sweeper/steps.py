@@ -22,10 +22,12 @@ from botocore.exceptions import HTTPClientError
 
 from ecr_sweeper import run_lock
 from ecr_sweeper.adapters import ecr as ecr_api
+from ecr_sweeper.adapters import eks as eks_api
 from ecr_sweeper.adapters import in_use_lists, resource_tags
 from ecr_sweeper.adapters.accounts import assume
 from ecr_sweeper.adapters.app_runner import collect_app_runner_usage
 from ecr_sweeper.adapters.batch import collect_batch_usage
+from ecr_sweeper.adapters.config_source import read_config
 from ecr_sweeper.adapters.ecs import EcsScan, collect_ecs_usage
 from ecr_sweeper.adapters.inspector import collect_inspector_usage
 from ecr_sweeper.adapters.lambda_functions import collect_lambda_usage
@@ -41,7 +43,6 @@ from ecr_sweeper.core.config import (
     RepositoryRule,
     ScanTarget,
     Sources,
-    load_config_file,
     parse_duration,
     wildcard_match,
 )
@@ -106,7 +107,7 @@ logger = Logger(service="ecr-sweeper")
 
 def scan_in_use(
     *,
-    config_path: str,
+    config_source: str,
     execution_name: str,
     dry_run_default: bool,
     dry_run_override: bool | None,
@@ -121,7 +122,8 @@ def scan_in_use(
 ) -> RunContext:
     """Step 1. Fails (and so fails the run) on a bad config, any unreadable source, or
     (unless `refuse_blind_scan` is false: `ecr-sweeper scan` only lists) a blind scan."""
-    config = load_config_file(config_path)  # first: a bad config stops the run here
+    # First: a config that is missing or bad stops the run here, before any other read.
+    config = read_config(config_source, clients)
     for warning in config.warnings:
         logger.warning(warning)
     config = config.with_missing_sources_scanned()
@@ -252,6 +254,7 @@ def _scan_place(
             collect_lambda_usage(place_clients("lambda"), config, place_builder)
     else:
         unavailable.append(f"lambda{suffix}")
+    _scan_eks(target, builder, place_clients, timings, unavailable)
     collect_other_sources(
         target.sources,
         place_builder,
@@ -264,6 +267,38 @@ def _scan_place(
         inspector=target.role_arn is None,  # Inspector reports on this registry only
     )
     return ecs_scan
+
+
+def _scan_eks(
+    target: ScanTarget,
+    builder: InUseBuilder,
+    place_clients: Any,
+    timings: dict[str, float],
+    unavailable: list[str],
+) -> None:
+    """The place's selected EKS clusters, each a source of its own in the figures
+    (eks@<account>/<region>/<cluster>). Users name the place outside this account and
+    region, as PlaceBuilder's do."""
+    if not target.eks:
+        return
+    if not offered("eks", target.region):
+        unavailable.append(f"{eks_api.SOURCE}@{target.place}")
+        return
+    # Listing is not a source of its own in the figures: each cluster is.
+    with _timed({}, f"{eks_api.SOURCE}@{target.place}"):
+        clusters = eks_api.selected_clusters(place_clients("eks"), target.eks)
+    user_prefix = "" if target.role_arn is None else f"{target.place} "
+    for cluster in clusters:
+        source = eks_api.source_name(target.place, cluster)
+        with _timed(timings, source):
+            eks_api.collect_cluster_usage(
+                place_clients("eks"),
+                place_clients("sts"),
+                cluster,
+                builder,
+                source=source,
+                user_prefix=user_prefix,
+            )
 
 
 # How a source the service does not offer in a place shows in the per-source figures.

@@ -20,10 +20,12 @@ from sweeper_emulator.loaders.app_runner import load_app_runner
 from sweeper_emulator.loaders.batch import load_batch
 from sweeper_emulator.loaders.ecr import load_repositories
 from sweeper_emulator.loaders.ecs import load_ecs, load_task_sets
+from sweeper_emulator.loaders.eks import load_eks
 from sweeper_emulator.loaders.inspector import load_inspector
 from sweeper_emulator.loaders.lambda_functions import load_lambda
 from sweeper_emulator.loaders.s3 import load_objects
 from sweeper_emulator.loaders.scheduled_tasks import load_scheduled_tasks
+from sweeper_emulator.moto_patches import ecs_revisions
 
 
 def load_workloads(workloads: Workloads, account: str, region: str) -> None:
@@ -35,6 +37,7 @@ def load_workloads(workloads: Workloads, account: str, region: str) -> None:
     load_batch(workloads.batch, account, region)
     load_task_sets(workloads.task_sets, account, region)
     load_app_runner(workloads.app_runner, account, region)
+    load_eks(workloads.eks, account, region)
 
 
 @contextmanager
@@ -59,3 +62,4 @@ def load_account(inventory: Inventory) -> None:
         with _moto_account(member.account_id):
             load_workloads(member, member.account_id, member.region)
     load_inspector(inventory.inspector, account, region)
+    ecs_revisions.load(inventory)

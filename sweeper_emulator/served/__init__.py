@@ -6,6 +6,9 @@ or returns None for anyone else's.
 moto (`install()`); in the artifact mode the server in front of moto offers each request
 to them before moto (artifact_mode.py). A new served API: a module here, added to
 `SERVED`, and its data filled by a loader (loaders/). See docs/emulator.md.
+
+eks_api.py is the exception: the Kubernetes API of each EKS cluster, served over HTTPS
+on 127.0.0.1 by servers of its own (an EKS endpoint is not a botocore request).
 """
 
 from __future__ import annotations

@@ -16,8 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 CLI_MD = (ROOT / "docs" / "cli.md").read_text()
 READ_VERBS = ("Describe", "List", "Get", "BatchGet")
 # What only a workflow run needs: its logs and traces, its run data in S3 (plan keeps it
-# in memory), and Step Functions for the run lock and the execution's own input.
-WORKFLOW_ONLY = ("logs:", "xray:", "s3:", "kms:", "states:")
+# in memory), Step Functions for the run lock and the execution's own input, and the
+# network interfaces Lambda makes for a scan in a VPC.
+WORKFLOW_ONLY = ("logs:", "xray:", "s3:", "kms:", "states:", "ec2:")
 
 
 def section(title: str) -> str:

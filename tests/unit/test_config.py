@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from ecr_sweeper.cli import main
 from ecr_sweeper.core.config import (
+    NOTHING_RUNNING_WARNING,
     ClusterMatcher,
     Config,
     KeepCountMatcher,
@@ -368,6 +369,7 @@ def test_missing_section_is_none_and_empty_list_is_kept() -> None:
         "(write `task_definitions: []` to turn the source off)",
         "lambda_functions: section missing, every one of the Lambda functions is scanned "
         "(write `lambda_functions: []` to turn the source off)",
+        NOTHING_RUNNING_WARNING,
     ]
     scanned = config.with_missing_sources_scanned()
     assert scanned.clusters == []  # explicitly off stays off
@@ -391,7 +393,8 @@ def test_keep_aliase_is_accepted_with_a_warning() -> None:
     )
     assert (config.lambda_functions or [])[0].keep_aliase is True
     assert config.warnings == [
-        "lambda_functions[0].keep_aliase: obsolete and ignored (ecrm ignores it too); remove it"
+        "lambda_functions[0].keep_aliase: obsolete and ignored (ecrm ignores it too); remove it",
+        NOTHING_RUNNING_WARNING,
     ]
 
 
@@ -508,7 +511,9 @@ def test_name_and_name_pattern_are_exclusive() -> None:
             expires: 1d
         """
     )
-    assert message == "ecrm.yaml: repositories[1]: set either name or name_pattern, not both"
+    assert message == (
+        "ecrm.yaml: repositories[1]: set either name or name_pattern, not both (line 5, column 5)"
+    )
 
 
 @pytest.mark.parametrize("section", ["clusters", "task_definitions", "lambda_functions"])

@@ -37,6 +37,7 @@ KEYS = [
     "",
 ]
 ROOT_MESSAGES = ("the file is empty", "the top level must be a mapping")
+POSITION = re.compile(r" \(line [1-9]\d*, column [1-9]\d*\)$")
 LOCATION = re.compile(
     r"^(?:clusters|task_definitions|lambda_functions|repositories|external_commands|accounts)"
     r"(?:\[\d+\](?:\.[a-z_]+(?:\[\d+\])?)?)?: \S"
@@ -58,7 +59,11 @@ def assert_lines_name_locations(message: str) -> None:
     for line in message.splitlines():
         assert line.startswith("ecrm.yaml: "), line
         rest = line.removeprefix("ecrm.yaml: ")
-        if rest.startswith(ROOT_MESSAGES) or rest.startswith("invalid YAML"):
+        if rest.startswith("invalid YAML") or rest.startswith("the file is empty"):
+            continue
+        # Every problem of a document that parsed says where it is written.
+        assert POSITION.search(rest), f"no line and column in {line!r}"
+        if rest.startswith(ROOT_MESSAGES):
             continue
         if ": unknown key at top level (" in rest:
             continue

@@ -123,7 +123,7 @@ def _account(body: str) -> str:
         pytest.param(
             "source: {app_runner: false}\n",
             "accounts[0]: unknown key 'source' (allowed: role_arn, external_id, regions, "
-            "sources); did you mean 'sources'?",
+            "sources, eks); did you mean 'sources'?",
             id="typo-of-sources",
         ),
         pytest.param(
@@ -155,7 +155,7 @@ def _account(body: str) -> str:
         ),
         pytest.param(
             "regions: [{nmae: eu-west-1}]\n",
-            "accounts[0].regions[0]: unknown key 'nmae' (allowed: name, sources); "
+            "accounts[0].regions[0]: unknown key 'nmae' (allowed: name, sources, eks); "
             "did you mean 'name'?",
             id="typo-of-name",
         ),

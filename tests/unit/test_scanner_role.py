@@ -27,7 +27,7 @@ from test_template import RESOURCE_STAR_OK, ROOT, TEMPLATE, as_list, run_cfn_lin
 SCANNER_ROLE = ROOT / "scanner-role.yaml"
 
 # The services the in-use scan reads in a member account (not ECR: the sweeper's own).
-SCANNED_SERVICES = {"ecs", "lambda", "events", "scheduler", "batch", "apprunner"}
+SCANNED_SERVICES = {"ecs", "lambda", "events", "scheduler", "batch", "apprunner", "eks"}
 
 # What the scan calls in a member account: its own role's actions for those services.
 EXPECTED_ACTIONS = {
@@ -114,7 +114,7 @@ def test_resource_star_only_where_aws_requires_it(role: dict[str, Any]) -> None:
 
 def test_scoped_resources_are_this_accounts_in_any_region(role: dict[str, Any]) -> None:
     scoped = [r for s in statements(role) for r in as_list(s["Resource"]) if r != "*"]
-    assert len(scoped) == 6
+    assert len(scoped) == 10
     for resource in scoped:
         arn = resource["Fn::Sub"]
         match = re.fullmatch(r"arn:\$\{AWS::Partition\}:(\w+):\*:\$\{AWS::AccountId\}:.+", arn)
@@ -124,7 +124,7 @@ def test_scoped_resources_are_this_accounts_in_any_region(role: dict[str, Any]) 
 def test_resource_star_statements_are_commented() -> None:
     lines = SCANNER_ROLE.read_text().splitlines()
     stars = [n for n, line in enumerate(lines) if re.fullmatch(r'\s+Resource: "\*"', line)]
-    assert len(stars) == 5
+    assert len(stars) == 6
     for number in stars:
         start = number
         while not lines[start].lstrip().startswith("- Sid:"):

@@ -52,6 +52,8 @@ ALL_OPTIONS = {
     "RepositoryArnPattern": f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/team-a/*",
     "InUseListObjectArnPattern": "arn:aws:s3:::k8s-scans/in-use/*",
     "ScannerRoleArnPattern": "arn:aws:iam::*:role/ecr-sweeper-scanner",
+    "ScanSubnetIds": "subnet-0a1b,subnet-0c2d",
+    "ScanSecurityGroupIds": "sg-0e3f",
     "PermissionsBoundaryArn": f"arn:aws:iam::{ACCOUNT}:policy/boundary",
     "RunDataBreakGlassArn": f"arn:aws:iam::{ACCOUNT}:role/Administrators",
     "RunBucketKmsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/run-bucket",
@@ -66,6 +68,16 @@ LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 RUN_DATA = {"s3:GetObject", "s3:PutObject"}
 RUN_BUCKET_KEY = {"kms:GenerateDataKey", "kms:Decrypt"}
+# The network interfaces Lambda makes for a function in a VPC (ScanSubnetIds): what the
+# managed policy AWSLambdaVPCAccessExecutionRole grants, without its logs:* on "*".
+VPC_ACCESS = {
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+}
 
 # The run lock across stacks (run_lock.py): is the holder of this stack's lock still
 # running, and does another ecr-sweeper stack of this account and region delete? Read-only.
@@ -94,6 +106,10 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "ecs:ListTaskDefinitionFamilies",
         "ecs:ListTaskDefinitions",
         "ecs:DescribeTaskDefinition",
+        # the digests ECS pinned for services (service_revisions.py)
+        "ecs:ListServiceDeployments",
+        "ecs:DescribeServiceDeployments",
+        "ecs:DescribeServiceRevisions",
         "lambda:ListFunctions",
         "lambda:ListVersionsByFunction",
         "lambda:ListAliases",
@@ -111,6 +127,9 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "apprunner:ListServices",
         "apprunner:DescribeService",
         "inspector2:ListCoverage",
+        # Amazon EKS (config `eks`): the clusters' endpoints and CAs
+        "eks:ListClusters",
+        "eks:DescribeCluster",
         # run data (writes), the task definition cache and the run lock (reads and writes)
         *RUN_DATA,
         "s3:ListBucket",  # only the lock's key: a missing lock must read as "no lock"
@@ -203,6 +222,8 @@ RESOURCE_STAR_OK = {
     "batch:DescribeJobs",
     "apprunner:ListServices",
     "inspector2:ListCoverage",
+    "eks:ListClusters",
+    *VPC_ACCESS,
     "ecs:ListClusters",
     "ecs:ListServices",
     "ecs:ListTasks",
@@ -322,6 +343,9 @@ def evaluate_conditions(template: dict[str, Any], parameters: dict[str, str]) ->
     def value(expr: Any) -> str:
         if isinstance(expr, dict) and set(expr) == {"Ref"}:
             return parameters[expr["Ref"]]
+        if isinstance(expr, dict) and set(expr) == {"Fn::Join"}:  # of a list parameter
+            separator, items = expr["Fn::Join"]
+            return separator.join(value(items).split(","))
         assert isinstance(expr, str), expr
         return expr
 
@@ -467,6 +491,8 @@ def expected_actions(owner: str, scenario: str) -> set[str]:
     )
     if owner == "InUseScanFunction" and SCENARIOS[scenario].get("ScannerRoleArnPattern"):
         extra = extra | {"sts:AssumeRole"}  # config `accounts`: the named roles only
+    if owner == "InUseScanFunction" and SCENARIOS[scenario].get("ScanSubnetIds"):
+        extra = extra | VPC_ACCESS  # in a VPC, for private EKS endpoints
     if owner == "DeleterFunction" and SCENARIOS[scenario].get("AllowDeletingRuns") == "false":
         return (EXPECTED_ACTIONS[owner] - ECR_WRITES) | extra
     return EXPECTED_ACTIONS[owner] | extra

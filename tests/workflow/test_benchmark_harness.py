@@ -55,3 +55,50 @@ def test_tiny_benchmark_meets_its_floor_and_renders() -> None:
     )
     assert "| tiny |" in page
     assert "The tiny size traces only CapsFunction, InUseScanFunction and SummaryFunction" in page
+
+
+def test_the_aws_time_model_is_present_and_consistent_with_express_children() -> None:
+    result = run_size(TINY, child_type="EXPRESS")
+
+    assert result["child_type"] == "EXPRESS"
+    for run in (result["first"], result["second"]):
+        # Every call is put down to the function that made it.
+        by_function: dict[str, int] = {}
+        for calls in run["api_calls_by_function"].values():
+            for op, n in calls.items():
+                by_function[op] = by_function.get(op, 0) + n
+        assert by_function == {**run["api_calls"], **run["s3_calls"]}
+        assert run["map_children"]["plan"] == TINY.repositories
+        assert run["map_children"].get("sweep", 0) <= TINY.repositories
+
+        model = run["aws_time"]
+        walls = [model["wall_s"][c] for c in ("10", "40", "100")]
+        assert walls == sorted(walls, reverse=True), "more concurrency is never slower"
+        assert model["floor_s"] > 0
+        assert min(walls) >= model["floor_s"]
+        assert set(model["steps_s"]["10"]) == {"scan", "plan", "caps", "sweep", "summary"}
+        # ecrm lists every target repository's images, one call after the other.
+        assert model["ecrm_calls"]["ecr:DescribeImages"] >= TINY.repositories
+        assert model["ecrm_sequential_s"] > 0
+        # A tiny repository is far inside an EXPRESS child's 5 minutes.
+        for at in model["longest_child_s"].values():
+            assert 0 < max(at.values()) < 300
+        costs = model["cost_usd"]
+        assert costs["express_100"] >= costs["express_10"] > 0
+        assert costs["standard"] > 0
+
+    page = report.render(
+        {
+            "generated": "2026-01-01",
+            "python": "3",
+            "boto3": "1",
+            "moto": "5",
+            "benchmark_seconds": 60,
+            "prices_usd": {},
+            "sizes": [result],
+        }
+    )
+    assert "## The time AWS would take" in page
+    assert "| tiny (first) |" in page and "| tiny (second) |" in page
+    assert "These runs had EXPRESS children." in page
+    assert "| tiny | " in page.split("Recommended child type per size:", 1)[1]

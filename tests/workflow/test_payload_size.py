@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from conftest import NOW, digest, inventory, stamp
+from conftest import NOW, digest, inventory, stamp, uri
 
 LIMIT = 16 * 1024
 
@@ -29,7 +29,29 @@ def test_payloads_stay_under_16_kib_with_300_repositories_and_2500_images(run_wo
         }
         for j in range(2500)
     ]
-    result = run_workflow(inventory(repositories))
+    # 45 services, each pinning a digest no repository holds any more (the counts below
+    # stay those of the repositories), with a deployment under way to a second revision.
+    services = [
+        {
+            "name": f"svc-{s:02d}",
+            "revisions": [
+                {"id": str(n), "current": n == 1, "containers": [_pinned(f"{s}-{n}")]}
+                for n in (1, 2)
+            ],
+            "service_deployments": [
+                {
+                    "id": "d",
+                    "status": "IN_PROGRESS",
+                    "source_revisions": ["1"],
+                    "target_revision": "2",
+                }
+            ],
+        }
+        for s in range(45)
+    ]
+    result = run_workflow(
+        inventory(repositories, ecs={"clusters": [{"name": "prod", "services": services}]})
+    )
     assert result["status"] == "SUCCEEDED", (result["error"], result["cause"])
     assert result["output"]["repositories"] == 301
     assert result["max_state_payload_bytes"] <= LIMIT
@@ -46,9 +68,18 @@ def test_payloads_stay_under_16_kib_with_300_repositories_and_2500_images(run_wo
     # and again by the deleter of each repository before it deletes.
     assert result["api_calls"]["resource-groups-tagging-api:GetResources"] == 1
     assert result["api_calls"]["ecr:ListTagsForResource"] == 301
+    # The pinned digests: one listing per service, then 20 ARNs a describe (45
+    # deployments, 90 revisions).
+    assert result["api_calls"]["ecs:ListServiceDeployments"] == 45
+    assert result["api_calls"]["ecs:DescribeServiceDeployments"] == 3
+    assert result["api_calls"]["ecs:DescribeServiceRevisions"] == 5
     # Each of the 300 small repositories loses its image older than 30 days; the one
     # pushed exactly 30 days ago is not before the cutoff, and stays.
     assert len(result["repositories"]["team-007/service"]["deleted"]) == 1
+
+
+def _pinned(label: str) -> dict[str, str]:
+    return {"image": uri("team-000/service", ":moved"), "image_digest": digest(f"pinned-{label}")}
 
 
 # Whatever the number of held repositories: 40 of them here, each with a 256-character

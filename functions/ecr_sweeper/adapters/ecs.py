@@ -6,6 +6,9 @@ docs/benchmarks.md for the whole floor):
 * ListClusters, all pages (100 a page), only if `clusters` selects something;
 * per selected cluster: ListServices (100 a page), DescribeServices (10 a call),
   ListTasks for RUNNING and for STOPPED (100 a page), DescribeTasks (100 a call);
+* for the services found: the digests ECS pinned for them (service_revisions.py:
+  ListServiceDeployments per service, DescribeServiceDeployments and
+  DescribeServiceRevisions 20 a call);
 * ListTaskDefinitionFamilies (100 a page, filtered server-side by the longest prefix
   every `task_definitions` entry shares), only if `task_definitions` selects something;
 * per selected family with keep_count > 0: ListTaskDefinitions (100 a page);
@@ -27,6 +30,7 @@ from botocore.exceptions import ClientError
 
 from ecr_sweeper.adapters.aws import classify, concurrently
 from ecr_sweeper.adapters.ecr import chunks
+from ecr_sweeper.adapters.service_revisions import pinned_images
 from ecr_sweeper.adapters.task_definition_cache import TaskDefinitionCache
 from ecr_sweeper.adapters.task_sets import task_set_definitions
 from ecr_sweeper.core.config import Config, KeepCountMatcher
@@ -162,11 +166,13 @@ def _scan_clusters(ecs: Any, clusters: list[str], scan: EcsScan) -> None:
         return list(_call(ecs, operation, cluster=cluster, tasks=batch)["tasks"])
 
     # 3. The answers, in the order of the jobs.
+    services: list[dict[str, Any]] = []
     for (operation, cluster_arn, _batch), items in zip(
         describes, concurrently(describe, describes), strict=True
     ):
         cluster = _name(cluster_arn)
         if operation == "describe_services":
+            services.extend(items)
             for service in items:
                 used_by = f"ecs:service/{cluster}/{service.get('serviceName')}"
                 # Every deployment, whatever its status: a rollback goes back to them.
@@ -192,6 +198,9 @@ def _scan_clusters(ecs: Any, clusters: list[str], scan: EcsScan) -> None:
                     if ref is not None and digest:
                         # The digest the task actually runs, even when it was started by tag.
                         scan.task_images.append((f"{ref.host}/{ref.repository}@{digest}", used_by))
+
+    # 4. The digests ECS pinned for the services (what their next task will pull).
+    scan.task_images.extend(pinned_images(ecs, services))
 
 
 def _newest_revisions(ecs: Any, config: Config) -> list[str]:

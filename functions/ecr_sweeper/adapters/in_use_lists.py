@@ -17,15 +17,10 @@ from botocore.exceptions import ClientError
 
 from ecr_sweeper.adapters.aws import TRANSIENT_CODES, classify
 from ecr_sweeper.core.config import InUseList
-from ecr_sweeper.core.image_ref import is_valid_digest, parse_image_ref
+from ecr_sweeper.core.image_ref import runtime_image_reference as image_reference
 from ecr_sweeper.core.in_use import InUseBuilder
 from ecr_sweeper.errors import SourceReadError
 
-# Kubernetes reports the image a container runs (containerStatuses[].imageID) behind the
-# container runtime's prefix: dockershim wrote docker-pullable://<repo>@<digest> (and
-# docker:// for an image it had no repo digest for), and the containerd and CRI-O forms
-# are kept as copied. What follows the prefix is an image reference.
-RUNTIME_PREFIXES = ("docker-pullable://", "docker://", "containerd://", "cri-o://")
 # At most this many bad entries are quoted in the error; the rest are counted.
 MAX_QUOTED = 5
 
@@ -33,20 +28,6 @@ MAX_QUOTED = 5
 def source_name(entry: InUseList) -> str:
     """The source a list's references are counted under (one per list, in the report)."""
     return f"in-use list {entry.uri}"
-
-
-def image_reference(entry: str) -> str | None:
-    """The image reference a list entry names, its runtime prefix removed; None if it
-    names no image (not a reference, or an image ID with no repository)."""
-    text = entry.strip()
-    for prefix in RUNTIME_PREFIXES:
-        if text.startswith(prefix):
-            text = text.removeprefix(prefix)
-            break
-    # docker://sha256:<hex> is a local image ID: it names no repository, so no image.
-    if is_valid_digest(text) or parse_image_ref(text) is None:
-        return None
-    return text
 
 
 def collect_in_use_list(s3: Any, entry: InUseList, builder: InUseBuilder, now: datetime) -> None:

@@ -7,6 +7,7 @@ The file format is the one of the Go CLI `ecrm` (https://github.com/fujiwara/ecr
     lambda_functions:  [{name | name_pattern, keep_count: 5}]     # keep_aliase: obsolete
     repositories:      [{name | name_pattern, expires, keep_count: 0,
                          keep_tag_patterns: [latest]}]
+    eks:               [{name | name_pattern}]   # our extension: Amazon EKS clusters
 
 This module is the entry point; the work is in:
 
@@ -31,9 +32,11 @@ from ecr_sweeper.core.config_model import (
     DEFAULT_KEEP_TAG_PATTERNS,
     DEFAULT_REPOSITORY_KEEP_COUNT,
     DEFAULT_RESOURCE_KEEP_COUNT,
+    NOTHING_RUNNING_WARNING,
     SOURCE_SWITCHES,
     ClusterMatcher,
     Config,
+    EksClusterMatcher,
     InUseList,
     KeepCountMatcher,
     PlaceSources,
@@ -46,7 +49,7 @@ from ecr_sweeper.core.config_model import (
 )
 from ecr_sweeper.core.config_yaml import parse_yaml
 from ecr_sweeper.core.duration import MAX_DURATION, parse_duration
-from ecr_sweeper.core.messages import validation_problems
+from ecr_sweeper.core.messages import location, problems_of
 from ecr_sweeper.core.wildcard import wildcard_match
 from ecr_sweeper.errors import ConfigError
 
@@ -55,10 +58,12 @@ __all__ = [
     "DEFAULT_REPOSITORY_KEEP_COUNT",
     "DEFAULT_RESOURCE_KEEP_COUNT",
     "MAX_DURATION",
+    "NOTHING_RUNNING_WARNING",
     "SOURCE_SWITCHES",
     "TOP_LEVEL_KEYS",
     "ClusterMatcher",
     "Config",
+    "EksClusterMatcher",
     "InUseList",
     "KeepCountMatcher",
     "PlaceSources",
@@ -77,16 +82,30 @@ __all__ = [
 
 def load_config(text: str, source: str = "ecrm.yaml") -> Config:
     """Parse and check the text of an ecrm.yaml. Raises ConfigError listing every problem,
-    one per line, each as `SOURCE: LOCATION: what is wrong`."""
-    data = parse_yaml(text, source)
+    one per line, each as `SOURCE: LOCATION: what is wrong (line L, column C)`."""
+    data, marks = parse_yaml(text, source)
     checker = Checker()
     clean = checker.check_root(data)
     if checker.problems:
-        raise ConfigError("\n".join(f"{source}: {p}" for p in checker.problems))
+        raise ConfigError(
+            "\n".join(
+                f"{source}: {p}{_written_at(marks.find(p.at, key=p.key))}" for p in checker.problems
+            )
+        )
     try:
         return Config.model_validate(clean)
     except ValidationError as e:  # the checker should have caught it; never show a raw dump
-        raise ConfigError("\n".join(f"{source}: {p}" for p in validation_problems(e))) from None
+        raise ConfigError(
+            "\n".join(
+                f"{source}: {location(where) or '(top level)'}: {what}"
+                f"{_written_at(marks.find(where))}"
+                for where, what in problems_of(e)
+            )
+        ) from None
+
+
+def _written_at(position: tuple[int, int] | None) -> str:
+    return "" if position is None else f" (line {position[0]}, column {position[1]})"
 
 
 def load_config_file(path: str | os.PathLike[str]) -> Config:

@@ -25,6 +25,7 @@ from ecr_sweeper.core.config_model import (
     ECRM_SECTIONS,
     ClusterMatcher,
     Config,
+    EksClusterMatcher,
     InUseList,
     KeepCountMatcher,
     PlaceSources,
@@ -51,8 +52,12 @@ __all__ = ["TOP_LEVEL_KEYS", "Checker", "Problem"]
 
 @dataclass(frozen=True)
 class Problem:
-    path: Path
+    path: Path  # what the message names: `repositories[2].expires`
     what: str
+    # Where in the file to point: the path of the value (or, key=True, of the key) that
+    # is wrong, which may be deeper than `path` (an unknown key of a mapping).
+    at: Path
+    key: bool = False
 
     def __str__(self) -> str:
         where = location(self.path)
@@ -84,7 +89,7 @@ class Section:
 
     @property
     def keys(self) -> tuple[str, ...]:
-        return tuple(k for k in self.model.model_fields if self.refused.get(k, "") == "")
+        return tuple(k for k in self.model.model_fields if k not in self.refused)
 
     @property
     def shape(self) -> str:
@@ -360,6 +365,9 @@ SECTIONS: dict[type[BaseModel], Section] = {
         },
         required={"uri": "required", "max_age": "required"},
     ),
+    EksClusterMatcher: Section(
+        EksClusterMatcher, _NAME_CHECKS, fields=_SELECTED_BY, whole=check_name_selector
+    ),
     ScanAccount: Section(
         ScanAccount,
         {
@@ -368,7 +376,7 @@ SECTIONS: dict[type[BaseModel], Section] = {
             "regions": check_regions,
         },
         required={"role_arn": "required (the role the scan assumes there)"},
-        fields="role_arn, external_id, regions, sources",
+        fields="role_arn, external_id, regions, sources, eks",
     ),
     ScanRegion: Section(
         ScanRegion,
@@ -435,15 +443,23 @@ class Checker:
         self.problems: list[Problem] = []
         self.roles_seen: dict[str, str] = {}
 
-    def add(self, path: Path, what: str) -> None:
-        self.problems.append(Problem(tuple(path), what))
+    def add(self, path: Path, what: str, *, key_at: Path | None = None) -> None:
+        """A problem of the value at `path`, or (key_at) of the key written there."""
+        if key_at is None:
+            self.problems.append(Problem(tuple(path), what, tuple(path)))
+        else:
+            self.problems.append(Problem(tuple(path), what, tuple(key_at), key=True))
 
     def unknown_key(self, path: Path, key: Any, allowed: Sequence[str]) -> None:
         """A key no model has: say which are allowed, and the likely one it misspells."""
         shown = short_repr(key) if isinstance(key, str) else describe(key)
         hint = _suggest(key, allowed)
         extra = f"; did you mean '{hint}'?" if hint else ""
-        self.add(path, f"unknown key {shown} (allowed: {', '.join(allowed)}){extra}")
+        self.add(
+            path,
+            f"unknown key {shown} (allowed: {', '.join(allowed)}){extra}",
+            key_at=(*path, key_text(key)),
+        )
 
     def check_value(self, path: Path, check: Callable[[], object]) -> None:
         try:
@@ -478,7 +494,7 @@ class Checker:
         for key, value in data.items():
             path: Path = (key_text(key),)
             if key in _UNSUPPORTED_SECTIONS:
-                self.add(path, _UNSUPPORTED_SECTIONS[key])
+                self.add(path, _UNSUPPORTED_SECTIONS[key], key_at=path)
             elif key in RULE_SECTIONS:
                 clean[key] = self.check_rules(key, value)
             elif key == "protect_tag_patterns":
@@ -490,7 +506,7 @@ class Checker:
                 extra = (
                     f"did you mean '{hint}'?" if hint else f"allowed: {', '.join(TOP_LEVEL_KEYS)}"
                 )
-                self.add(path, f"unknown key at top level ({extra})")
+                self.add(path, f"unknown key at top level ({extra})", key_at=path)
         if "repositories" not in data:
             self.add(
                 ("repositories",),
@@ -577,7 +593,7 @@ class Checker:
             if key not in allowed:
                 refusal = section.refused.get(key) if isinstance(key, str) else None
                 if refusal:
-                    self.add(at, refusal)
+                    self.add(at, refusal, key_at=at)
                 else:
                     self.unknown_key(path, key, allowed)
             elif setting is None:

@@ -77,6 +77,11 @@ class ClusterMatcher(_NameMatcher):
         return super().matches(_cluster_name(name))
 
 
+class EksClusterMatcher(_NameMatcher):
+    """Our extension, an entry of `eks`: an Amazon EKS cluster whose pods and workload
+    templates the scan reads through the cluster's Kubernetes API (docs/eks.md)."""
+
+
 def _cluster_name(name_or_arn: str) -> str:
     # arn:aws:ecs:REGION:ACCOUNT:cluster/NAME
     if name_or_arn.startswith("arn:"):
@@ -253,6 +258,8 @@ class ScanRegion(BaseModel):
 
     name: StrictStr
     sources: PlaceSources = Field(default_factory=PlaceSources)
+    # The EKS clusters read in this region (over the account's `eks`); None: the account's.
+    eks: list[EksClusterMatcher] | None = None
 
 
 class ScanAccount(BaseModel):
@@ -267,6 +274,8 @@ class ScanAccount(BaseModel):
     regions: list[StrictStr | ScanRegion] = Field(default_factory=list)
     # For every region of this account (a region's own sources come over these).
     sources: PlaceSources = Field(default_factory=PlaceSources)
+    # The EKS clusters read in this account's regions; None: the top-level `eks`.
+    eks: list[EksClusterMatcher] | None = None
 
     @field_validator("role_arn")
     @classmethod
@@ -325,6 +334,8 @@ class ScanTarget:
     role_arn: str | None = None
     external_id: str | None = None
     sources: Sources = field(default_factory=Sources)
+    # The EKS clusters read there (empty: none).
+    eks: tuple[EksClusterMatcher, ...] = ()
 
     @property
     def place(self) -> str:
@@ -369,6 +380,9 @@ class Config(BaseModel):
     # Lists of images in use that other tools write to S3 (see InUseList).
     in_use_lists: list[InUseList] = Field(default_factory=list)
     sources: Sources = Field(default_factory=Sources)
+    # Amazon EKS clusters to read (docs/eks.md). None: no EKS (access must be granted in
+    # each cluster, so it cannot be on by default).
+    eks: list[EksClusterMatcher] | None = None
     # Roles to assume, and regions to read, for images used in other accounts and regions.
     accounts: list[ScanAccount] = Field(default_factory=list)
 
@@ -376,7 +390,7 @@ class Config(BaseModel):
         """Every place the scan reads, with the sources read there: this account and
         region first, then each (role, region) of `accounts`. The in-use set is the union
         over all of them."""
-        targets = [ScanTarget(account_id, region, sources=self.sources)]
+        targets = [ScanTarget(account_id, region, sources=self.sources, eks=tuple(self.eks or ()))]
         for entry in self.accounts:
             for target_region in entry.regions or [region]:
                 targets.append(
@@ -386,9 +400,20 @@ class Config(BaseModel):
                         entry.role_arn,
                         entry.external_id,
                         self._place_sources(entry, target_region),
+                        self._place_eks(entry, target_region),
                     )
                 )
         return targets
+
+    def _place_eks(
+        self, account: ScanAccount, region: str | ScanRegion
+    ) -> tuple[EksClusterMatcher, ...]:
+        """A place's EKS clusters: the region's `eks` if written, else the account's, else
+        the top level's (as `clusters` applies everywhere)."""
+        for written in (region.eks if isinstance(region, ScanRegion) else None, account.eks):
+            if written is not None:
+                return tuple(written)
+        return tuple(self.eks or ())
 
     def _place_sources(self, account: ScanAccount, region: str | ScanRegion) -> Sources:
         """A place's sources: every switch on unless the account's or the region's own
@@ -423,7 +448,13 @@ class Config(BaseModel):
     def sources_configured(self) -> list[str]:
         """The source sections that select something (present and not empty)."""
         configured = [s for s in SOURCE_SECTIONS if getattr(self, s)]
-        return configured + (["in_use_lists"] if self.in_use_lists else [])
+        eks = self.eks or any(
+            entry.eks or any(isinstance(r, ScanRegion) and r.eks for r in entry.regions)
+            for entry in self.accounts
+        )
+        return (
+            configured + (["eks"] if eks else []) + (["in_use_lists"] if self.in_use_lists else [])
+        )
 
     def with_missing_sources_scanned(self) -> Config:
         """Where ecrm skips a source whose section is absent, we scan all of it with the
@@ -469,9 +500,16 @@ class Config(BaseModel):
                     f"{section}: section missing, every one of the {what} is scanned "
                     f"(write `{section}: []` to turn the source off)"
                 )
-        for section in ECRM_SECTIONS:
+        for section in (*ECRM_SECTIONS, "eks"):
             for i, entry in enumerate(getattr(self, section) or ()):
                 out.extend(_entry_warnings(section, i, entry))
+        if (
+            self.clusters == []
+            and (self.task_definitions != [] or self.lambda_functions != [])  # None: all
+            and "eks" not in self.sources_configured
+            and not self.in_use_lists
+        ):
+            out.append(NOTHING_RUNNING_WARNING)
         places = [
             self._place_sources(entry, region)
             for entry in self.accounts
@@ -485,6 +523,14 @@ class Config(BaseModel):
                     "`sources` turns it off (accounts[].sources or a region's sources)"
                 )
         return out
+
+
+# `make validate`'s warning for a config that reads only task definitions and Lambda.
+NOTHING_RUNNING_WARNING = (
+    "nothing that runs is read: with `clusters: []` and no eks or in_use_lists, only task "
+    "definitions and Lambda functions are; images running in ECS tasks, Amazon EKS or "
+    "elsewhere are not seen (add `eks` for EKS clusters, docs/eks.md)"
+)
 
 
 def _first_match[T: _NameMatcher](rules: list[T] | None, name: str) -> T | None:

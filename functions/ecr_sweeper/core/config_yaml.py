@@ -1,20 +1,79 @@
-"""Reading the YAML of an ecrm.yaml: safe, strict about duplicate keys, and every syntax
-error reported with its line and column.
+"""Reading the YAML of an ecrm.yaml: safe, strict about duplicate keys, every syntax
+error reported with its line and column, and where each key and value was written
+(`Marks`), so that the checker's problems have a line and column too.
 
 Pure: parses text, reads no file.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
+from ecr_sweeper.core.messages import Path, key_text
 from ecr_sweeper.core.messages import clip as _clip
 from ecr_sweeper.core.messages import short_repr as _short_repr
 from ecr_sweeper.errors import ConfigError
 
-__all__ = ["parse_yaml"]
+__all__ = ["Marks", "parse_yaml"]
+
+# Beyond this many nodes (aliases can make a small text a huge tree) the rest of the
+# document goes unmarked: its problems are located by the nearest marked parent.
+MAX_MARKED_NODES = 100_000
+
+Position = tuple[int, int]  # line, column; both from 1, as editors count
+
+
+@dataclass
+class Marks:
+    """Where each value, and each mapping key, of a document was written, by Path."""
+
+    values: dict[Path, Position] = field(default_factory=dict)
+    keys: dict[Path, Position] = field(default_factory=dict)
+
+    def find(self, path: Path, *, key: bool = False) -> Position | None:
+        """The key at `path` (key=True) or the value there; failing that, the nearest
+        enclosing value that was written (a missing key: the mapping that lacks it)."""
+        if key and path in self.keys:
+            return self.keys[path]
+        for end in range(len(path), -1, -1):
+            if path[:end] in self.values:
+                return self.values[path[:end]]
+        return None
+
+
+def _position(mark: yaml.Mark) -> Position:
+    return mark.line + 1, mark.column + 1
+
+
+def _mark_nodes(loader: yaml.SafeLoader, root: yaml.Node) -> Marks:
+    """Walk the composed nodes as the constructor built the data: a mapping's keys are
+    constructed again (scalars) to get the Path element the checker uses."""
+    marks = Marks()
+    budget = [MAX_MARKED_NODES]
+
+    def walk(node: yaml.Node, path: Path, open_nodes: set[int]) -> None:
+        if budget[0] <= 0 or id(node) in open_nodes:  # spent, or an alias of itself
+            return
+        budget[0] -= 1
+        marks.values.setdefault(path, _position(node.start_mark))
+        if isinstance(node, yaml.SequenceNode):
+            inner = open_nodes | {id(node)}
+            for index, item in enumerate(node.value):
+                walk(item, (*path, index), inner)
+        elif isinstance(node, yaml.MappingNode):
+            inner = open_nodes | {id(node)}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                at = (*path, key_text(loader.construct_object(key_node)))
+                marks.keys.setdefault(at, _position(key_node.start_mark))
+                walk(value_node, at, inner)
+
+    walk(root, (), set())
+    return marks
 
 
 class _Loader(yaml.SafeLoader):
@@ -63,10 +122,19 @@ _Loader.add_constructor(
 )
 
 
-def parse_yaml(text: str, source: str) -> Any:
-    """The YAML value of `text`; ConfigError naming `source` and where the text is wrong."""
+def parse_yaml(text: str, source: str) -> tuple[Any, Marks]:
+    """The YAML value of `text` and where its parts were written; ConfigError naming
+    `source` and where the text is wrong."""
     try:
-        return yaml.load(text, Loader=_Loader)
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None, Marks()
+            data = loader.construct_document(node)
+            return data, _mark_nodes(loader, node)
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"

@@ -171,3 +171,34 @@ def read_unreadable(uri: str) -> UnreadableRef | None:
         path = re.split(r"[:@]", rest[1:], maxsplit=1)[0]
         repository = path if _PATH_RE.fullmatch(path) else None
     return UnreadableRef(account_id=host.group(1), region=host.group(2), repository=repository)
+
+
+# Kubernetes reports the image a container runs (containerStatuses[].imageID) behind the
+# container runtime's prefix: dockershim wrote docker-pullable://<repo>@<digest> (and
+# docker:// for an image it had no repo digest for), and the containerd and CRI-O forms
+# are kept as copied. What follows the prefix is an image reference.
+RUNTIME_PREFIXES = ("docker-pullable://", "docker://", "containerd://", "cri-o://")
+
+
+def strip_runtime_prefix(entry: str) -> str:
+    """`entry` without the container runtime's prefix, if it has one."""
+    text = entry.strip()
+    for prefix in RUNTIME_PREFIXES:
+        if text.startswith(prefix):
+            return text.removeprefix(prefix)
+    return text
+
+
+def is_local_image_id(text: str) -> bool:
+    """docker://sha256:<hex> is a local image ID: it names no repository, so no image."""
+    return is_valid_digest(text)
+
+
+def runtime_image_reference(entry: str) -> str | None:
+    """The image reference an entry (of an in-use list, a Kubernetes `imageID`) names,
+    its runtime prefix removed; None if it names no image (not a reference, or an image
+    ID with no repository)."""
+    text = strip_runtime_prefix(entry)
+    if is_local_image_id(text) or parse_image_ref(text) is None:
+        return None
+    return text

@@ -34,7 +34,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             + '. Start a dry run ({"dry_run": true}), or delete with a stack that allows it'
         )
     run = steps.scan_in_use(
-        config_path=env("CONFIG_FILE"),
+        # The stack's ConfigS3Uri or ConfigSsmParameter, else the bundled file.
+        config_source=env("CONFIG_SOURCE", "") or env("CONFIG_FILE"),
         execution_name=scan.name,
         dry_run_default=dry_run_default,
         dry_run_override=run_input.dry_run,
