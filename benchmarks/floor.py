@@ -26,11 +26,17 @@ class Term:
     formula: str
 
 
+# How botocore names the Tagging API's operation (the IAM action is tag:GetResources).
+TAGGING_GET_RESOURCES = "resource-groups-tagging-api:GetResources"
+
 FORMULAS = {
     "ecr:DescribeRepositories": "⌈repositories in the account / 1,000⌉",
     "ecr:ListTagsForResource": (
-        "1 per target repository (Collect: its protection tag) "
-        "+ 1 per repository with deletions (the deleter's last look reads it again)"
+        "1 per repository with deletions (the deleter's last look reads its protect tag again)"
+    ),
+    TAGGING_GET_RESOURCES: (
+        "⌈repositories with the protect tag key / 100⌉: the scan reads every "
+        "repository's protect tag at once (the Tagging API)"
     ),
     "ecr:DescribeImages": (
         "Σ per target repository ⌈images / 1,000⌉ (Collect) "
@@ -203,7 +209,9 @@ def floor(
     }
 
     terms["ecr:DescribeRepositories"] = pages(len(inventory["repositories"]), 1000)
-    terms["ecr:ListTagsForResource"] = len(targets) + sum(1 for n in targets if deletions[n])
+    terms["ecr:ListTagsForResource"] = sum(1 for n in targets if deletions[n])
+    # The benchmark's accounts tag no repository: one empty page.
+    terms[TAGGING_GET_RESOURCES] = pages(0, 100)
     terms["ecr:DescribeImages"] = sum(pages(len(present[n]), 1000) for n in targets) + sum(
         ceil(deletions[n] / 100) for n in targets
     )
@@ -277,3 +285,97 @@ def floor(
         for operation in SOURCE_OPERATIONS.get(source, ()):
             terms[operation] = empty[operation]
     return [Term(op, calls, FORMULAS[op]) for op, calls in terms.items()]
+
+
+# ---------------------------------------------------------------- S3: the run's own data
+
+# The S3 calls of each function (each phase of the run), with their formulas. On the
+# emulator each function has one warm container, as a lightly loaded Lambda would.
+S3_FORMULAS = {
+    "InUseScanFunction": (
+        "GetObject: 1, the task definition cache (when the config reads clusters or task "
+        "definitions). PutObject: 3, the config snapshot, the in-use set and the plan Map's "
+        "items; + 1, the cache, when it changes; + 1, the run lock (a deleting run)"
+    ),
+    "CollectorFunction": (
+        "PutObject: 1 per repository whose images (JSON) exceed 8 KiB; the others travel "
+        "inline to Evaluate"
+    ),
+    "EvaluatorFunction": (
+        "GetObject: 2 per warm container (the config snapshot and the in-use set, kept by "
+        "their SHA-256) + 1 per repository whose images came as a file. PutObject: 1 per "
+        "plan that deletes or archives something and exceeds 8 KiB, or is held (a small "
+        "one travels inline to its deleter, through the plan Map's results)"
+    ),
+    "CapsFunction": (
+        "GetObject: 2 (the config, the plan Map's items) + the plan Map's results (the "
+        "manifest and 1 file). PutObject: 1, the approved list"
+    ),
+    "DeleterFunction": (
+        "Only for repositories with deletions (no child for the others). GetObject: 2 per "
+        "warm container + per repository 2 (the run lock, the journal) + 1 if its plan "
+        "is a file (a small one comes inline, its approval proven by its item). "
+        "PutObject: per repository ⌈deletions / 100⌉ (the journal, before each batch is "
+        "sent) + 1 if its result exceeds 8 KiB (a small one travels in the Map's results)"
+    ),
+    "SummaryFunction": (
+        "GetObject: 1 (the plan Map's items) + each Map's results (the manifest, and 1 file "
+        "when it has children) + 1 per result written as a file + 1, the run lock (a "
+        "deleting run) + 1, the previous run's report (reports/latest.json, for what "
+        "changed). ListObjectsV2: ⌈result files / 1,000⌉ + ⌈journals / 1,000⌉. "
+        "PutObject: 3, report.json, report.md and reports/latest.json. DeleteObject: 1, "
+        "the run lock"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """What a run wrote that depends on the size of its data, not only on the inventory
+    (read from the run bucket afterwards): the repositories whose images, plan or result
+    were too large (over 8 KiB) to travel inline (the benchmark holds no plan)."""
+
+    images_files: int
+    plans_files: int
+    results_files: int
+
+
+def s3_floor(
+    account: Account,
+    *,
+    deletions: dict[str, int],
+    cache_changes: bool,
+    files: RunFiles,
+) -> dict[str, dict[str, int]]:
+    """The S3 calls of one deleting run, per function (S3_FORMULAS)."""
+    swept = [n for n in account.images if deletions[n]]
+    reads_task_definitions = True  # the benchmark's config reads clusters and families
+    floor: dict[str, dict[str, int]] = {
+        "InUseScanFunction": {
+            "s3:GetObject": 1 if reads_task_definitions else 0,
+            "s3:PutObject": 3 + int(cache_changes) + 1,
+        },
+        "CollectorFunction": {"s3:PutObject": files.images_files},
+        "EvaluatorFunction": {
+            "s3:GetObject": 2 + files.images_files,
+            "s3:PutObject": files.plans_files,
+        },
+        "CapsFunction": {"s3:GetObject": 2 + 2, "s3:PutObject": 1},
+        "SummaryFunction": {
+            # ... + 1: the run lock; + 1: reports/latest.json (what changed since).
+            "s3:GetObject": 1 + 2 + (2 if swept else 1) + files.results_files + 1 + 1,
+            "s3:ListObjectsV2": pages(files.results_files, 1000) + pages(len(swept), 1000),
+            "s3:PutObject": 3,
+            "s3:DeleteObject": 1,
+        },
+    }
+    if swept:
+        floor["DeleterFunction"] = {
+            "s3:GetObject": 2 + 2 * len(swept) + files.plans_files,
+            "s3:PutObject": sum(ceil(deletions[n] / 100) for n in swept) + files.results_files,
+        }
+    return {
+        function: {op: n for op, n in calls.items() if n}
+        for function, calls in floor.items()
+        if any(calls.values())
+    }

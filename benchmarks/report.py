@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from benchmarks import aws_time, cost, synthetic
-from benchmarks.floor import FORMULAS
+from benchmarks.floor import FORMULAS, S3_FORMULAS
 
 FUNCTIONS = (
     "InUseScanFunction",
@@ -66,6 +66,8 @@ def _run_rows(sizes: list[dict[str, Any]], run: str) -> list[list[str]]:
                 _n(r["floor_total"]),
                 f"{r['ratio']:.2f}",
                 _n(sum(r["s3_calls"].values())),
+                f"{r.get('s3_calls_per_repository', 0):.2f}",
+                _n(r["child_executions"]),
                 _n(r["history_events"]),
                 _n(r["max_state_payload_bytes"]),
                 _n(r["state_transitions"]),
@@ -85,6 +87,8 @@ RUN_HEADER = [
     "floor",
     "calls / floor",
     "S3 calls",
+    "S3 calls per repository",
+    "child executions",
     "parent history events",
     "largest state payload (bytes)",
     "state transitions",
@@ -257,6 +261,29 @@ def render(data: dict[str, Any]) -> str:
         s3_first = ", ".join(f"{k[3:]} {_n(v)}" for k, v in first["s3_calls"].items())
         s3_second = ", ".join(f"{k[3:]} {_n(v)}" for k, v in second["s3_calls"].items())
         out += ["", f"S3: first run {s3_first}; second run {s3_second}.", ""]
+        if "s3_floor" in first:
+            out += ["S3 calls per phase (function), each against its floor:", ""]
+
+            def phase(run: dict[str, Any], key: str, function: str) -> str:
+                calls = run[key].get(function, {})
+                return ", ".join(f"{op[3:]} {_n(n)}" for op, n in calls.items()) or "0"
+
+            functions = sorted(set(first["s3_floor"]) | set(first["s3_calls_by_function"]))
+            out += _table(
+                ["function", "first run", "floor", "second run", "floor"],
+                [
+                    [
+                        f,
+                        phase(first, "s3_calls_by_function", f),
+                        phase(first, "s3_floor", f),
+                        phase(second, "s3_calls_by_function", f),
+                        phase(second, "s3_floor", f),
+                    ]
+                    for f in functions
+                ],
+                "lllll",
+            )
+            out += [""]
 
     out += [
         "## The floor",
@@ -265,14 +292,42 @@ def render(data: dict[str, Any]) -> str:
         "A listing makes one call even when it finds nothing (⌈0 / n⌉ counts as 1);",
         "a describe call is made only when there is something to describe. The deleter's",
         "last look at the images it is about to delete (DescribeImages by digest, 100 a",
-        "call) and the repository protection tag (ListTagsForResource, read by Collect and",
-        "again by the deleter of a repository with deletions, in case it was set during the",
+        "call) and the repository protect tag (read once by the scan for the whole",
+        "registry with the Tagging API's GetResources, and again by the deleter of a",
+        "repository with deletions with ListTagsForResource, in case it was set during the",
         "run) are safety checks the sweeper makes on purpose; they are part of its floor.",
         "",
     ]
     out += _table(
         ["operation", "floor"],
         [[f"`{op}`", formula] for op, formula in FORMULAS.items()],
+        "ll",
+    )
+    out += [
+        "",
+        "### S3: the run's own data, per phase",
+        "",
+        "S3 calls are counted apart from the API calls above, per function (each phase of",
+        "the run), and each phase has a floor of its own. What a repository needs is handed",
+        "on in the state payload when it fits 8 KiB: its images from Collect to Evaluate,",
+        "its plan from Evaluate to its deleter (through the plan Map's results and the",
+        "approved list), its result from the deleter (or, for a plan with nothing to",
+        "delete, from Evaluate) to the summary, through the Maps' results, which Step",
+        "Functions writes (its own S3 calls, not counted). Larger ones are run files,",
+        "sealed by their SHA-256 as before; how many there were is read from the run",
+        "bucket afterwards. The config snapshot and the in-use set are read once per warm",
+        "container (the emulator keeps one per function), kept by their SHA-256. A plan",
+        "that deletes nothing starts no sweep child; a deleter proves its plan's approval",
+        "from its own item (a Merkle proof against the root CheckCaps returned) instead of",
+        "reading the approved list, and reads only the run lock and its journal, which it",
+        "writes before each batch of 100 it sends. So a repository with up to 100",
+        "deletions costs 3 S3 calls (1 more for a plan, or a result, too large to travel",
+        "inline), and one with nothing to delete 0; the rest is per run.",
+        "",
+    ]
+    out += _table(
+        ["function", "S3 floor"],
+        [[f, formula] for f, formula in S3_FORMULAS.items()],
         "ll",
     )
     out += [

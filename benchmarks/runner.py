@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import aws_time, cost, ecrm, synthetic
-from benchmarks.floor import SOURCE_OPERATIONS, floor
+from benchmarks.floor import SOURCE_OPERATIONS, RunFiles, floor, s3_floor
 from ecr_sweeper.core.config import Config, load_config
 from sweeper_emulator import runtime
 from sweeper_emulator.emulator import Emulator
@@ -83,6 +83,24 @@ def _parent_and_children(em: Emulator, execution_arn: str) -> tuple[int, dict[st
     return entered, children
 
 
+def run_files(em: Emulator, execution_arn: str) -> RunFiles:
+    """The run's files whose number depends on the size of its data (floor.RunFiles)."""
+    assert em.stack is not None
+    prefix = f"runs/{execution_arn.rsplit(':', 1)[-1]}/"
+    sizes: dict[str, int] = {}
+    for page in (
+        em.session.client("s3")
+        .get_paginator("list_objects_v2")
+        .paginate(Bucket=em.stack.bucket, Prefix=prefix)
+    ):
+        sizes.update({o["Key"][len(prefix) :]: o["Size"] for o in page.get("Contents", [])})
+    return RunFiles(
+        images_files=sum(1 for k in sizes if k.startswith("images/")),
+        plans_files=sum(1 for k in sizes if k.startswith("plans/")),
+        results_files=sum(1 for k in sizes if k.startswith("results/")),
+    )
+
+
 def _map_label(map_run_arn: str) -> str:
     """A Map Run ARN ends `:mapRun:<state machine>/<Label>:<id>`."""
     return map_run_arn.rsplit(":", 1)[0].rsplit("/", 1)[-1]
@@ -131,6 +149,17 @@ def measure(
     )
     calls = {op: n for op, n in result["api_calls"].items() if not op.startswith("s3:")}
     s3_calls = {op: n for op, n in result["api_calls"].items() if op.startswith("s3:")}
+    s3_by_function = {
+        function: {op: n for op, n in ops.items() if op.startswith("s3:")}
+        for function, ops in result["api_calls_by_function"].items()
+    }
+    s3_by_function = {f: ops for f, ops in s3_by_function.items() if ops}
+    s3_expected = s3_floor(
+        account,
+        deletions={n: len(d) for n, d in expected.items()},
+        cache_changes=cached_revisions < len(account.needed_revisions),
+        files=run_files(em, result["execution_arn"]),
+    )
     functions = {
         logical: {
             "invocations": after[logical]["invocations"] - before[logical]["invocations"],
@@ -185,6 +214,9 @@ def measure(
         "floor_total": floor_total,
         "ratio": round(calls_total / floor_total, 3),
         "s3_calls": dict(sorted(s3_calls.items())),
+        "s3_calls_by_function": dict(sorted(s3_by_function.items())),
+        "s3_floor": dict(sorted(s3_expected.items())),
+        "s3_calls_per_repository": round(sum(s3_calls.values()) / len(account.images), 2),
         "history_events": result["history_events"],
         "max_state_payload_bytes": result["max_state_payload_bytes"],
         "state_transitions": result["state_transitions"] + children,

@@ -9,7 +9,8 @@ in-process mode does at botocore's `before-send` hook: it counts each call of ea
 function, answers an injected fault in place of AWS (a crash ends the function's
 process at that call), enforces the scanner roles' trust, and serves what moto lacks
 (served/: App Runner, Inspector's ListCoverage, and what the in-use scan reads of
-CodeBuild, SageMaker, EMR Serverless, AgentCore and Lightsail; what moto's own services
+CodeBuild, SageMaker, EMR Serverless, AgentCore and Lightsail, and the Tagging API's
+GetResources for ECR; what moto's own services
 lack is added to them, as for ECS service revisions). The function's process is started
 by lambda_bootstrap.py, which plays the Lambda runtime.
 """

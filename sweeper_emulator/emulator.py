@@ -443,6 +443,55 @@ class Emulator:
             time.sleep(0.05)
         return [results[arn] for arn in arns]
 
+    def map_outputs(self, execution_arn: str) -> dict[str, list[dict[str, Any]]]:
+        """What each Map's children returned ({"plan": [...], "sweep": [...]}), from the
+        Maps' ResultWriter files, as the Summarize step was given them (none before)."""
+        from ecr_sweeper.adapters.map_results import read_child_results
+        from ecr_sweeper.events import MapResults
+
+        summary: dict[str, Any] = {}
+        sfn = self.session.client("stepfunctions")
+        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
+            for event in page["events"]:
+                details = event.get("taskScheduledEventDetails") or {}
+                payload = json.loads(details.get("parameters") or "{}").get("Payload") or {}
+                if "plan_results" in payload:
+                    summary = payload
+        outputs: dict[str, list[dict[str, Any]]] = {"plan": [], "sweep": []}
+        for phase in outputs:
+            if summary.get(f"{phase}_results"):
+                where = MapResults.model_validate(summary[f"{phase}_results"])
+                children = read_child_results(
+                    self.session.client("s3"), where, summary["run"]["bucket"]
+                )
+                outputs[phase] = children.succeeded
+        return outputs
+
+    def repository_results(
+        self, execution_arn: str, repositories: list[str]
+    ) -> dict[str, dict[str, Any] | None]:
+        """Each repository's result (None: none), where the summary finds it: inline in
+        the plan Map's results (a plan with nothing to sweep) or the sweep Map's (a
+        deleter that finished), else results/<repo>.json (a failed or large one)."""
+        from ecr_sweeper.adapters.map_results import inline_results
+
+        outputs = self.map_outputs(execution_arn)
+        inline = {
+            phase: {r.repository: r.model_dump(mode="json") for r in inline_results(o, phase)}
+            for phase, o in outputs.items()
+        }
+        name = execution_arn.rsplit(":", 1)[-1]
+        found: dict[str, dict[str, Any] | None] = {}
+        for repository in repositories:
+            try:
+                written = json.loads(self.read_run_file(name, f"results/{repository}.json"))
+            except Exception:  # none written
+                written = None
+            found[repository] = (
+                inline["sweep"].get(repository) or written or inline["plan"].get(repository)
+            )
+        return found
+
     def read_run_file(
         self, execution_name: str, name: str, *, stack: runtime.Stack | None = None
     ) -> str:

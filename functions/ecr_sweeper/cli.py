@@ -38,7 +38,7 @@ from ecr_sweeper.core.links import arn_parts, s3_with_link
 from ecr_sweeper.core.report import (
     Links,
     Report,
-    RepositoryResult,
+    RepositoryLine,
     console_link,
     link_lines,
     plural,
@@ -410,35 +410,22 @@ def execution_name(execution: str) -> str:
     return execution.rsplit(":", 1)[-1] if execution.startswith("arn:") else execution
 
 
-def _result_line(result: RepositoryResult) -> str:
-    if result.dry_run:
-        count = sum(1 for a in result.planned if not a.archive)
-        archived = len(result.planned) - count
-    else:
-        count, archived = len(result.deleted), len(result.archived_now)
-    verb = "would delete" if result.dry_run else "deleted"
-    line = (
-        f"{result.repository}: {verb} {plural(count, 'image')} "
-        f"({format_size(result.bytes_reclaimed)})"
+def _result_line(line: RepositoryLine, dry_run: bool) -> str:
+    verb = "would delete" if dry_run else "deleted"
+    text = (
+        f"{line.repository}: {verb} {plural(line.deleted, 'image')} "
+        f"({format_size(line.bytes_reclaimed)})"
     )
-    if archived:
-        line += (
-            f", {'would archive' if result.dry_run else 'archived'} {archived} "
-            f"({format_size(result.bytes_archived)})"
+    if line.archived_now:
+        text += (
+            f", {'would archive' if dry_run else 'archived'} {line.archived_now} "
+            f"({format_size(line.bytes_archived)})"
         )
-    if result.status == "held":
-        line += f": HELD, nothing deleted ({result.held})"
-    elif result.status == "failed":
-        line += f": FAILED: {result.error or _failures_in_words(result.failures)}"
-    return line
-
-
-def _failures_in_words(failures: list[dict[str, str]]) -> str:
-    first = failures[0] if failures else {}
-    return (
-        f"ECR refused {plural(len(failures), 'image')}, first: {first.get('digest')} "
-        f"{first.get('code')} {first.get('reason', '')}"
-    ).strip()
+    if line.status == "held":
+        text += f": HELD, nothing deleted ({line.held})"
+    elif line.status == "failed":
+        text += f": FAILED: {line.error or 'did not finish'}"
+    return text
 
 
 def _report_text(report: Report) -> str:
@@ -526,8 +513,8 @@ def run(
 ) -> None:
     """Start the deployed state machine and follow the run to its report.
 
-    Prints each repository as it finishes, then the run's table. Exits 0 if
-    the execution SUCCEEDED, 1 otherwise.
+    Prints, when the run ends, each repository it deleted from (or would), held or
+    failed, then the run's table. Exits 0 if the execution SUCCEEDED, 1 otherwise.
     """
     if execution_input is not None:
         try:
@@ -543,16 +530,18 @@ def run(
     _stderr(f"started {arn}")
     store = deployment.run_store(name)
     progress = ExecutionProgress(deployment.client("stepfunctions"), arn)
-    seen: set[str] = set()
 
     def print_progress() -> None:
         for line in progress.look():
             _stderr(line)
-        for key in sorted(set(store.list_names("results/")) - seen):
-            seen.add(key)
-            click.echo(_result_line(store.get_model(key, RepositoryResult)))
 
     description = _follow(deployment, arn, poll_interval, print_progress)
+    # Each repository's result travels in the Maps' results: the report gathers them.
+    if store.exists("report.json"):
+        report = store.get_model("report.json", Report)
+        for line in report.repositories:
+            if line.deleted or line.archived_now or line.status != "ok":
+                click.echo(_result_line(line, report.dry_run))
     _print_report(store)
     _exit_on_status(name, description)
 

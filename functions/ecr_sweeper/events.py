@@ -1,7 +1,8 @@
 """The payloads that travel through the state machine.
 
-Every model here is small and of fixed size whatever the number of images or
-repositories: the data itself lives in S3 (see run_store.py).
+Every model here is small and bounded whatever the number of images or repositories:
+the data itself lives in S3 (see run_store.py), except one repository's data when it
+fits INLINE_BYTES.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ecr_sweeper.core.messages import validation_problems
-from ecr_sweeper.core.report import Count
+from ecr_sweeper.core.report import Count, RepositoryResult
 from ecr_sweeper.errors import InvalidExecutionInput
 
 
@@ -134,8 +135,10 @@ class RepositoryEvent(BaseModel):
 
     repository: str
     run: RunContext
-    # The evaluator's: the SHA-256 of the images file, as Collect returned it.
+    # The evaluator's: the SHA-256 of the images file, as Collect returned it, and the
+    # file's text when it came inline (None: it is in S3).
     images_sha256: str = ""
+    images_inline: str | None = None
 
 
 class SealedFile(BaseModel):
@@ -155,7 +158,13 @@ class DeleteEvent(BaseModel):
     repository: str
     run: RunContext
     plan_sha256: str  # the plan's hash, from CheckCaps' approved list
-    approved: SealedFile  # that list, with the hash CheckCaps returned
+    # The plan's text when it fits INLINE_BYTES (None: the plan file).
+    plan: str | None = None
+    # The item's place in the approved list and its proof up to the list's root, which
+    # CheckCaps returned (core/approval.py).
+    index: int
+    proof: list[str]
+    approved_root: str
 
 
 class MapResults(BaseModel):
@@ -208,10 +217,19 @@ class SummaryEvent(BaseModel):
     sweep_results: MapResults | None = None
 
 
+# The largest per-repository data that travels in the payload rather than in a run
+# file: a repository's images (Collect to Evaluate), its plan (Evaluate, through the
+# plan Map's results and the approved list, to Delete), its result (Delete, or Evaluate
+# for a plan with nothing to sweep, through the Maps' results to the summary). Well
+# within the 256 KiB state payload: a state's payload stays under 16 KiB.
+INLINE_BYTES = 8 * 1024
+
+
 class CollectOutput(BaseModel):
     repository: str
     images: int
     images_sha256: str
+    inline: str | None = None  # the images file's text, when it fits INLINE_BYTES
 
 
 class PlanOutcome(BaseModel):
@@ -223,12 +241,18 @@ class PlanOutcome(BaseModel):
     plan_sha256: str
     planned: int  # images the plan deletes (0 when held)
     held: bool = False
+    plan: str | None = None  # the plan's text, when it came inline
 
 
 class EvaluateOutput(PlanOutcome):
     total: Count
     expired: Count
     keep: Count
+    # The plan's text, for the deleter, when the plan is swept and fits INLINE_BYTES.
+    plan: str | None = None
+    # A plan that deletes nothing (or is held) is not swept: its result, for the summary,
+    # travels in the plan Map's results (bounded: rows per kind and reason counts only).
+    result: RepositoryResult | None = None
 
 
 class CapsOutput(BaseModel):
@@ -237,7 +261,12 @@ class CapsOutput(BaseModel):
     unplanned: int  # targeted, but their planning did not finish: never swept
     held: int
     limit: int
-    approved: SealedFile  # the sweep Map's items
+    # The sweep Map's items: the approved plans that delete or archive something (the
+    # others have nothing to sweep: no child is started for them).
+    approved: SealedFile
+    # The root over the approved list (core/approval.py): each deleter checks its item.
+    approved_root: str
+    swept: int = 0  # repositories in the approved list
 
 
 class DeleteOutput(BaseModel):
@@ -248,6 +277,9 @@ class DeleteOutput(BaseModel):
     already_gone: int
     archived: int = 0  # moved to the archive storage class (or would be)
     bytes_archived: int = 0
+    # What the deleter did, for the summary (through the sweep Map's results), when it
+    # fits INLINE_BYTES; a larger one is written to results/<repo>.json.
+    result: RepositoryResult | None = None
 
 
 class SummaryOutput(BaseModel):

@@ -43,7 +43,7 @@ from ecr_sweeper.core.in_use import InUseSet
 from ecr_sweeper.core.policy import RepositoryPlan
 from ecr_sweeper.core.report import Report, RepositoryResult
 from ecr_sweeper.errors import NothingInUse, RepositoriesFailed, SourceReadError, SweeperError
-from ecr_sweeper.events import CapsOutput, PlanOutcome, RunContext
+from ecr_sweeper.events import CapsOutput, DeleteEvent, EvaluateOutput, RunContext
 from ecr_sweeper.run_store import RunStore, repository_file
 
 # AssumeRole changes nothing: it gives the scan credentials to read another account
@@ -250,8 +250,11 @@ class LocalRun:
         self.s3 = MemoryS3(LOCAL_BUCKET, elsewhere=lambda: account.client("s3"))
         self.run: RunContext | None = None
         # What each evaluator returned (the plan Map's results), and the caps' answer.
-        self.outcomes: list[PlanOutcome] = []
+        self.outcomes: list[EvaluateOutput] = []
+        self.plans: dict[str, RepositoryPlan] = {}
         self.caps: CapsOutput | None = None
+        # The results that travel inline in the workflow (the Maps' results).
+        self.swept: list[RepositoryResult] = []
 
     def clients(self, service: str) -> Any:
         """What the steps get for `clients`: for S3 the memory (the run bucket) and
@@ -302,18 +305,16 @@ class LocalRun:
     def plan(self, repository: str) -> None:
         """Collect and Evaluate one repository."""
         assert self.run is not None
-        collected = steps.collect_repository(
+        collected = steps.collect_repository(repository, self.run, self.clients)
+        plan, outcome = steps.plan_and_evaluate(
             repository,
             self.run,
             self.clients,
-            account_id=self.account.account_id,
-            region=self.account.region,
+            images_sha256=collected.images_sha256,
+            images_inline=collected.inline,
         )
-        self.outcomes.append(
-            steps.evaluate_repository(
-                repository, self.run, self.clients, images_sha256=collected.images_sha256
-            )
-        )
+        self.plans[repository] = plan
+        self.outcomes.append(outcome)
 
     def check_caps(self) -> dict[str, Any]:
         assert self.run is not None
@@ -321,32 +322,40 @@ class LocalRun:
         return self.caps.model_dump(mode="json")
 
     def delete(self, repository: str) -> RepositoryResult:
-        """The Delete step of a dry run: what it would delete, recorded."""
+        """The Delete step of a dry run: what it would delete, recorded (a plan the sweep
+        leaves alone: the result its evaluator returned)."""
         assert self.run is not None and self.run.dry_run and self.caps is not None
         (outcome,) = [o for o in self.outcomes if o.repository == repository]
-        steps.delete_repository(
-            repository,
-            self.run,
+        if outcome.result is not None:
+            return outcome.result
+        (item,) = [i for i in self.store.get_json(steps.APPROVED) if i["repository"] == repository]
+        output = steps.delete_repository(
+            DeleteEvent.model_validate(
+                {**item, "run": self.run, "approved_root": self.caps.approved_root}
+            ),
             self.clients,
-            plan_sha256=outcome.plan_sha256,
-            approved=self.caps.approved,
         )
-        return self.store.get_model(repository_file("results", repository), RepositoryResult)
+        if output.result is None:
+            return self.store.get_model(repository_file("results", repository), RepositoryResult)
+        self.swept.append(output.result)
+        return output.result
 
     def summarize(self) -> tuple[Report, str | None]:
         """The report, and why the run would end FAILED (None if it would succeed)."""
         assert self.run is not None
         try:
-            _output, report = steps.summarize_run(self.run, self.clients)
+            _output, report = steps.summarize_run(
+                self.run,
+                self.clients,
+                planned=[o.result for o in self.outcomes if o.result is not None],
+                swept=self.swept,
+            )
         except RepositoriesFailed as error:
             return self.store.get_model("report.json", Report), str(error)
         return report, None
 
     def plan_of(self, repository: str) -> RepositoryPlan:
-        return self.store.get_model(repository_file("plans", repository), RepositoryPlan)
-
-    def result_of(self, repository: str) -> RepositoryResult:
-        return self.store.get_model(repository_file("results", repository), RepositoryResult)
+        return self.plans[repository]
 
 
 def check_repositories(account: Account, config: Config, names: Sequence[str]) -> None:

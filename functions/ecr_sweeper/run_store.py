@@ -4,11 +4,16 @@ Layout, under runs/<execution name>/:
     config.json            the validated config, as the in-use scan read it
     in-use.json            every image in use (core.in_use.InUseSet)
     repositories.json      the plan Map's items: [{"repository": name}, ...]
-    images/<repo>.json     the collector's output
-    plans/<repo>.json      the evaluator's plan (every image, keep or delete, and why)
-    approved.json          the plans CheckCaps let through: the sweep Map's items
+    images/<repo>.json     the collector's output, when over INLINE_BYTES
+    plans/<repo>.json      the evaluator's plan (every image, keep or delete, and why),
+                           when it lets something go and is over INLINE_BYTES, or held
+    approved.json          the plans CheckCaps let through that delete or archive
+                           something, with their Merkle proofs: the sweep Map's items
     progress/<repo>.json   the deleter's journal: what it sent to ECR, what ECR confirmed
-    results/<repo>.json    what the deleter did
+    results/<repo>.json    what the deleter did, when it failed or it is over INLINE_BYTES
+
+Smaller per-repository data travels in the state payload instead (events.py,
+INLINE_BYTES), checked against the same hashes.
     report.json, report.md the summary
 and, outside runs/, reports/latest.json: the last run's report (the next run's "since
 the run before").
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
@@ -46,6 +52,16 @@ LATEST_REPORT = "reports/latest.json"
 
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+# The run-wide files every repository's evaluator and deleter read (the config snapshot,
+# the in-use set), kept by the Lambda container that read them: a warm container reads
+# each once per run, not once per repository. Keyed by the object and the SHA-256 the
+# workflow carried, so a cached text is exactly what a fresh read would have to be; and
+# by the function, as Lambda gives each function containers of its own (the emulator and
+# a local run share one process). Only the last few are kept.
+_SEALED_CACHE: dict[tuple[str, str, str, str], str] = {}
+_SEALED_CACHE_SIZE = 4
 
 
 class RunStore:
@@ -84,6 +100,31 @@ class RunStore:
         self.put_text(name, text)
         return sha256(text)
 
+    def put_model_or_inline(
+        self, name: str, model: BaseModel, limit: int
+    ) -> tuple[str, str | None]:
+        """(SHA-256, the text) when the text fits `limit` bytes, to travel in the payload
+        instead of a file; (SHA-256, None) once written to S3 when it does not."""
+        text = model.model_dump_json()
+        if len(text.encode()) <= limit:
+            return sha256(text), text
+        self.put_text(name, text)
+        return sha256(text), None
+
+    def get_model_or_inline(
+        self, name: str, model: type[M], expected: str, inline: str | None
+    ) -> M:
+        """What put_model_or_inline stored: the inline text if there is one, else the
+        file, each only if its SHA-256 is the one the workflow carried."""
+        if inline is None:
+            return self.get_model_sealed(name, model, expected)
+        if not expected or sha256(inline) != expected:
+            raise RunDataMismatch(
+                f"the {name} that came inline is not what its step returned (SHA-256 "
+                f"{sha256(inline)}, the workflow carried {expected or 'none'}): not used"
+            )
+        return self._as_model(name, inline, model)
+
     def get_text_sealed(self, name: str, expected: str) -> str:
         """The file, if its SHA-256 is the one its writer returned; RunDataMismatch if not."""
         text = self.get_text(name)
@@ -96,11 +137,27 @@ class RunStore:
             )
         return text
 
-    def get_model_sealed(self, name: str, model: type[M], expected: str) -> M:
-        return self._as_model(name, self.get_text_sealed(name, expected), model)
+    def get_model_sealed(
+        self, name: str, model: type[M], expected: str, *, cached: bool = False
+    ) -> M:
+        read = self.get_text_sealed_cached if cached else self.get_text_sealed
+        return self._as_model(name, read(name, expected), model)
 
-    def get_json_sealed(self, name: str, expected: str) -> Any:
-        return self._as_json(name, self.get_text_sealed(name, expected))
+    def get_json_sealed(self, name: str, expected: str, *, cached: bool = False) -> Any:
+        read = self.get_text_sealed_cached if cached else self.get_text_sealed
+        return self._as_json(name, read(name, expected))
+
+    def get_text_sealed_cached(self, name: str, expected: str) -> str:
+        """get_text_sealed, read at most once per container for a given SHA-256."""
+        function = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
+        key = (function, self.bucket, self.key(name), expected)
+        text = _SEALED_CACHE.get(key)
+        if text is None:
+            text = self.get_text_sealed(name, expected)
+            while len(_SEALED_CACHE) >= _SEALED_CACHE_SIZE:
+                del _SEALED_CACHE[next(iter(_SEALED_CACHE))]
+            _SEALED_CACHE[key] = text
+        return text
 
     def get_text(self, name: str) -> str:
         key = self.key(name)
@@ -111,6 +168,18 @@ class RunStore:
                 raise RunDataError(f"s3://{self.bucket}/{key} does not exist") from error
             raise classify(error, f"reading s3://{self.bucket}/{key}") from error
         return body.decode()
+
+    def get_json_if_exists(self, name: str) -> Any | None:
+        """The file as JSON, or None if there is none (one GET: the role's s3:ListBucket
+        makes a missing object NoSuchKey rather than AccessDenied)."""
+        key = self.key(name)
+        try:
+            body = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+                return None
+            raise classify(error, f"reading s3://{self.bucket}/{key}") from error
+        return self._as_json(name, body.decode())
 
     def exists(self, name: str) -> bool:
         try:

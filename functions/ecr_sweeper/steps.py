@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from ecr_sweeper import run_lock
 from ecr_sweeper.adapters import ecr as ecr_api
 from ecr_sweeper.adapters import eks as eks_api
-from ecr_sweeper.adapters import in_use_lists
+from ecr_sweeper.adapters import in_use_lists, resource_tags
 from ecr_sweeper.adapters.accounts import assume
 from ecr_sweeper.adapters.agentcore import collect_agentcore_usage
 from ecr_sweeper.adapters.app_runner import collect_app_runner_usage
@@ -43,6 +43,7 @@ from ecr_sweeper.adapters.scheduled_tasks import (
     describe_task_definition_images,
 )
 from ecr_sweeper.adapters.task_definition_cache import TaskDefinitionCache
+from ecr_sweeper.core import approval
 from ecr_sweeper.core.config import (
     Config,
     RepositoryRule,
@@ -89,8 +90,10 @@ from ecr_sweeper.errors import (
     TransientAwsError,
 )
 from ecr_sweeper.events import (
+    INLINE_BYTES,
     CapsOutput,
     CollectOutput,
+    DeleteEvent,
     DeleteOutput,
     EvaluateOutput,
     PlanOutcome,
@@ -108,6 +111,7 @@ from ecr_sweeper.run_store import (
     RunStore,
     read_latest,
     repository_file,
+    sha256,
     write_latest,
 )
 
@@ -181,7 +185,9 @@ def scan_in_use(
     for entry in config.in_use_lists:  # each list with its own figures in the report
         with _timed(timings, in_use_lists.source_name(entry)):
             in_use_lists.collect_in_use_list(clients("s3"), entry, builder, now)
-    in_use = builder.build()
+    # The protect tag of every repository of this registry, in one paged call.
+    protected = resource_tags.protected_repositories(clients("resourcegroupstaggingapi"))
+    in_use = builder.build().model_copy(update={"protected": protected})
     if refuse_blind_scan:
         refuse_a_blind_scan(config, in_use)
     # Per source: what it found (references kept) and how long it took.
@@ -416,31 +422,30 @@ def _rule(config: Config, repository: str) -> RepositoryRule:
     return rule
 
 
-def collect_repository(
-    repository: str, run: RunContext, clients: Any, *, account_id: str = "", region: str = ""
-) -> CollectOutput:
-    """Step 2a. Every image of the repository, as ECR reports it, and whether the
-    repository's own tag protects it, to S3."""
-    ecr = clients("ecr")
-    protected = (
-        ecr_api.repository_protection(ecr, ecr_api.repository_arn(account_id, region, repository))
-        if account_id and region
-        else ""
-    )
-    images = ecr_api.describe_all_images(ecr, repository)
-    images_sha256 = _store(run, clients).put_model_sealed(
+def collect_repository(repository: str, run: RunContext, clients: Any) -> CollectOutput:
+    """Step 2a. Every image of the repository, as ECR reports it, to S3 (the scan read
+    the protect tags of every repository)."""
+    images = ecr_api.describe_all_images(clients("ecr"), repository)
+    # A small repository's images travel in the payload to Evaluate; a large one's in S3.
+    images_sha256, inline = _store(run, clients).put_model_or_inline(
         repository_file("images", repository),
-        RepositoryImages(repository=repository, images=images, protected=protected),
+        RepositoryImages(repository=repository, images=images),
+        INLINE_BYTES,
     )
-    return CollectOutput(repository=repository, images=len(images), images_sha256=images_sha256)
+    return CollectOutput(
+        repository=repository, images=len(images), images_sha256=images_sha256, inline=inline
+    )
 
 
 def _config(store: RunStore, run: RunContext) -> Config:
-    return Config.model_validate(store.get_json_sealed(CONFIG_SNAPSHOT, run.config_sha256))
+    # Read once per warm container and run (run_store.py), not once per repository.
+    return Config.model_validate(
+        store.get_json_sealed(CONFIG_SNAPSHOT, run.config_sha256, cached=True)
+    )
 
 
 def _in_use(store: RunStore, run: RunContext) -> InUseSet:
-    return store.get_model_sealed(IN_USE, InUseSet, run.in_use_sha256)
+    return store.get_model_sealed(IN_USE, InUseSet, run.in_use_sha256, cached=True)
 
 
 def _protection(config: Config, repository_reason: str = "") -> Protection:
@@ -452,8 +457,26 @@ def _protection(config: Config, repository_reason: str = "") -> Protection:
 
 
 def evaluate_repository(
-    repository: str, run: RunContext, clients: Any, *, images_sha256: str
+    repository: str,
+    run: RunContext,
+    clients: Any,
+    *,
+    images_sha256: str,
+    images_inline: str | None = None,
 ) -> EvaluateOutput:
+    return plan_and_evaluate(
+        repository, run, clients, images_sha256=images_sha256, images_inline=images_inline
+    )[1]
+
+
+def plan_and_evaluate(
+    repository: str,
+    run: RunContext,
+    clients: Any,
+    *,
+    images_sha256: str,
+    images_inline: str | None = None,
+) -> tuple[RepositoryPlan, EvaluateOutput]:
     """Step 2b. Keep or delete each image, and why, against the in-use set. Returns the
     plan's SHA-256 and what it deletes: the state machine carries them to the caps check
     and the deleter, which act on this plan only."""
@@ -461,8 +484,8 @@ def evaluate_repository(
     config = _config(store, run)
     rule = _rule(config, repository)
     in_use = _in_use(store, run)
-    images = store.get_model_sealed(
-        repository_file("images", repository), RepositoryImages, images_sha256
+    images = store.get_model_or_inline(
+        repository_file("images", repository), RepositoryImages, images_sha256, images_inline
     )
     if images.repository != repository:
         raise RunDataMismatch(f"the images file of {repository} describes {images.repository}")
@@ -472,18 +495,58 @@ def evaluate_repository(
         rule,
         in_use.usage_for(repository),
         run.now,
-        protection=_protection(config, images.protected),
+        protection=_protection(config, in_use.protected.get(repository, "")),
     ).hold_if_ratio_exceeded(config.safety.max_delete_ratio, config.safety.ratio_min_images)
-    plan_sha256 = store.put_model_sealed(repository_file("plans", repository), plan)
+    text = plan.model_dump_json()
+    planned = 0 if plan.held else len(plan.deleted())
+    # A small plan that is swept travels on to its deleter, through the plan Map's results
+    # (where it can be read too) and the approved list. A large one is a file, and so is
+    # a held one: it shows what the cap stopped. A plan that keeps everything is read by
+    # nobody.
+    inline = bool(planned) and len(text.encode()) <= INLINE_BYTES
+    if plan.deleted() and not inline:
+        store.put_text(repository_file("plans", repository), text)
     totals = plan.totals()
-    return EvaluateOutput(
+    return plan, EvaluateOutput(
         repository=repository,
-        plan_sha256=plan_sha256,
-        planned=0 if plan.held else len(plan.deleted()),
+        plan_sha256=sha256(text),
+        plan=text if inline else None,
+        planned=planned,
         held=bool(plan.held),
         total=Count(**totals["total"]),
         expired=Count(**totals["expired"]),
         keep=Count(**totals["keep"]),
+        result=None if planned else unswept_result(plan, rule, run, store),
+    )
+
+
+def unswept_result(
+    plan: RepositoryPlan, rule: RepositoryRule, run: RunContext, store: RunStore
+) -> RepositoryResult:
+    """The result of a repository the sweep leaves alone (its plan deletes nothing, or
+    is held): what the deleter would record for it, without a child to record it."""
+    return RepositoryResult(
+        repository=plan.repository,
+        rule=plan.rule,
+        dry_run=run.dry_run,
+        status="held" if plan.held else "ok",
+        held=plan.held,
+        action=rule.action,
+        rows=kind_rows(plan, rule.action),
+        kept_reasons=_kept_reasons(plan),
+        archived=_archived(plan),
+        plan_key=store.key(repository_file("plans", plan.repository)) if plan.deleted() else "",
+    )
+
+
+def _kept_reasons(plan: RepositoryPlan) -> dict[str, int]:
+    return dict(Counter(str(d.reason) for d in plan.decisions if d.action is Action.KEEP))
+
+
+def _archived(plan: RepositoryPlan) -> Count:
+    return Count(
+        count=sum(1 for d in plan.decisions if d.archived),
+        bytes=sum(d.size_bytes for d in plan.decisions if d.archived),
     )
 
 
@@ -523,10 +586,23 @@ def check_caps(run: RunContext, outcomes: Sequence[PlanOutcome], clients: Any) -
             f"(s3://{run.bucket}/{run.prefix}/plans/), then raise the cap in the config "
             "if they are right."
         )
-    items = [
-        {"repository": name, "plan_sha256": approved[name].plan_sha256}
+    # Only the plans that delete or archive something are swept: the others' results
+    # came with their plans, and a child started for them would have nothing to do.
+    swept = [
+        approved[name]
         for name in targets
-        if name in approved
+        if name in approved and approved[name].planned and not approved[name].held
+    ]
+    root, proofs = approval.tree([approval.leaf(o.repository, o.plan_sha256) for o in swept])
+    items = [
+        {
+            "repository": o.repository,
+            "plan_sha256": o.plan_sha256,
+            "plan": o.plan,
+            "index": index,
+            "proof": proof,
+        }
+        for index, (o, proof) in enumerate(zip(swept, proofs, strict=True))
     ]
     approved_sha256 = store.put_json_sealed(APPROVED, items)
     return CapsOutput(
@@ -536,6 +612,8 @@ def check_caps(run: RunContext, outcomes: Sequence[PlanOutcome], clients: Any) -
         held=held,
         limit=limit,
         approved=SealedFile(key=store.key(APPROVED), sha256=approved_sha256),
+        approved_root=root,
+        swept=len(items),
     )
 
 
@@ -585,22 +663,20 @@ def _action(
     )
 
 
-def _approved_plan(
-    store: RunStore, repository: str, plan_sha256: str, approved: SealedFile
-) -> RepositoryPlan:
-    """The plan CheckCaps approved for `repository`, exactly as the evaluator wrote it."""
-    if approved.key != store.key(APPROVED):
-        raise RunDataMismatch(f"the approved list {approved.key} is not this run's")
-    items = store.get_json_sealed(APPROVED, approved.sha256)
-    try:
-        hashes = {str(item["repository"]): str(item["plan_sha256"]) for item in items}
-    except (TypeError, KeyError) as error:
-        raise RunDataError(f"{store.key(APPROVED)} is malformed: {error}") from error
-    if hashes.get(repository) != plan_sha256:
+def _approved_plan(store: RunStore, item: DeleteEvent) -> RepositoryPlan:
+    """The plan CheckCaps approved for the item's repository, exactly as the evaluator
+    wrote it: the item must prove its place in the approved list against the root
+    CheckCaps returned, and the plan (inline or its file) must have the approved hash."""
+    repository, plan_sha256 = item.repository, item.plan_sha256
+    if not approval.proves(
+        approval.leaf(repository, plan_sha256), item.index, item.proof, item.approved_root
+    ):
         raise RunDataMismatch(
             f"{repository}: CheckCaps approved no plan with SHA-256 {plan_sha256}: nothing deleted"
         )
-    plan = store.get_model_sealed(repository_file("plans", repository), RepositoryPlan, plan_sha256)
+    plan = store.get_model_or_inline(
+        repository_file("plans", repository), RepositoryPlan, plan_sha256, item.plan
+    )
     if plan.repository != repository:
         raise RunDataMismatch(f"the plan of {repository} is for {plan.repository}")
     return plan
@@ -640,7 +716,7 @@ def _remove(
         run_lock.check_held(clients("s3"), run.bucket, run.execution_arn)
     ecr = clients("ecr")
     journal_name = repository_file("progress", repository)
-    journal = store.get_json(journal_name) if store.exists(journal_name) else {}
+    journal = store.get_json_if_exists(journal_name) or {}  # one call: absent on a first try
     removal.deleted[:] = journal.get("deleted", [])
     removal.archived[:] = journal.get("archived", [])
     sent = set(journal.get("sent", []))
@@ -705,22 +781,20 @@ def _remove(
 
 
 def delete_repository(
-    repository: str,
-    run: RunContext,
+    item: DeleteEvent,
     clients: Any,
     *,
-    plan_sha256: str,
-    approved: SealedFile,
     account_id: str = "",
     region: str = "",
 ) -> DeleteOutput:
     """Step 4. Delete (or archive) what the approved plan says, after a last look at each
     image; nothing in a dry run or when the plan is held. Records what it did, also when
     it stops part-way (then it raises, naming what left ECR before)."""
+    repository, run = item.repository, item.run
     store = _store(run, clients)
     config = _config(store, run)
     rule = _rule(config, repository)
-    plan = _approved_plan(store, repository, plan_sha256, approved)
+    plan = _approved_plan(store, item)
     usage = _in_use(store, run).usage_for(repository)
     decisions = {d.digest: d for d in plan.decisions}
 
@@ -775,22 +849,22 @@ def delete_repository(
         error="" if error is None else f"{type(error).__name__}: {error}",
         bytes_reclaimed=sum(sizes.get(d, 0) for d in gone),
         bytes_archived=sum(sizes.get(d, 0) for d in moved),
-        kept_reasons=dict(
-            Counter(str(d.reason) for d in plan.decisions if d.action is Action.KEEP)
-        ),
-        archived=Count(
-            count=sum(1 for d in plan.decisions if d.archived),
-            bytes=sum(d.size_bytes for d in plan.decisions if d.archived),
-        ),
-        plan_key=store.key(repository_file("plans", repository)),
+        kept_reasons=_kept_reasons(plan),
+        archived=_archived(plan),
+        # An inline plan is in the plan Map's results (the summary says where).
+        plan_key="" if item.plan is not None else store.key(repository_file("plans", repository)),
     )
     results_key = store.key(repository_file("results", repository))
-    try:
-        store.put_model(repository_file("results", repository), result)
-    except Exception:
-        if error is None:
-            raise
-        logger.exception("the result of a failed delete could not be written")
+    # A failed deleter's output is lost (the Map records its error only), and a large
+    # result would not fit the payload: those go to S3; the others travel inline.
+    inline = error is None and not removal.failures and fits_inline(result)
+    if not inline:
+        try:
+            store.put_model(repository_file("results", repository), result)
+        except Exception:
+            if error is None:
+                raise
+            logger.exception("the result of a failed delete could not be written")
     logger.info(
         f"{'Would delete' if run.dry_run else 'Deleted'} {len(gone)} images"
         + (f" and {'would archive' if run.dry_run else 'archived'} {len(moved)}" if moved else "")
@@ -821,7 +895,13 @@ def delete_repository(
         archived=len(moved),
         bytes_archived=result.bytes_archived,
         already_gone=len(removal.already_gone),
+        result=result if inline else None,
     )
+
+
+def fits_inline(result: RepositoryResult) -> bool:
+    """Whether a repository's result travels in the state payload rather than a file."""
+    return len(result.model_dump_json()) <= INLINE_BYTES
 
 
 def _confirm_with_ecr(ecr: Any, repository: str, journal: dict[str, Any]) -> dict[str, Any]:
@@ -877,21 +957,39 @@ def summarize_run(
     executions: Mapping[str, Mapping[str, str]] | None = None,
     traces: Mapping[str, list[str]] | None = None,
     execution_arn: str = "",
+    planned: Sequence[RepositoryResult] = (),
+    swept: Sequence[RepositoryResult] = (),
+    plan_results_key: str = "",
 ) -> tuple[SummaryOutput, Report]:
     """Step 5. The report; fails the run if any repository did not finish. `failures`:
     why a repository's child execution failed, `executions`: each repository's child
-    executions by Map ("plan", "sweep"), both from the Maps' results."""
+    executions by Map ("plan", "sweep"), both from the Maps' results; `planned` and
+    `swept`: the results that came inline through the plan Map's results (the
+    repositories not swept) and the sweep Map's (the deleters that finished). The others
+    (a deleter that failed, or a result too large to travel inline) are files."""
     store = _store(run, clients)
     repositories = [
         item["repository"] for item in store.get_json_sealed(REPOSITORIES, run.repositories_sha256)
     ]
+    results = {r.repository: r for r in planned}
+    finished = {r.repository: r for r in swept}
     available = set(store.list_names("results/"))
-    wanted = [n for n in repositories if repository_file("results", n) in available]
+    wanted = [
+        n for n in repositories if n not in finished and repository_file("results", n) in available
+    ]
     with ThreadPoolExecutor(max_workers=min(16, os.cpu_count() or 4)) as pool:
         loaded = pool.map(
             lambda n: store.get_model(repository_file("results", n), RepositoryResult), wanted
         )
-        results = {r.repository: r for r in loaded}
+        results.update({r.repository: r for r in loaded})
+    results.update(finished)  # a deleter that finished on a retry: its last word
+    if plan_results_key:  # where a swept plan that came inline can be read
+        where = f"s3://{run.bucket}/{plan_results_key} (the plan Map's results)"
+        unswept = {r.repository for r in planned}
+        results = {
+            name: r if r.plan_key or name in unswept else r.model_copy(update={"plan_key": where})
+            for name, r in results.items()
+        }
     # A deleter that stopped before writing its result left its journal: what ECR
     # confirmed, and what was sent to it.
     journals = set(store.list_names("progress/"))

@@ -22,6 +22,7 @@ from sweeper_emulator.served import (
     inspector,
     lightsail,
     sagemaker,
+    tagging,
 )
 
 SERVED: tuple[wire.SendHandler, ...] = (
@@ -32,6 +33,7 @@ SERVED: tuple[wire.SendHandler, ...] = (
     emr_serverless.serve,
     agentcore.serve,
     lightsail.serve,
+    tagging.serve,
 )
 
 

@@ -577,6 +577,8 @@ def test_hashes_travel_in_the_payload_from_writer_to_reader(asl: dict[str, Any])
         "plan_sha256.$": "$.Payload.plan_sha256",
         "planned.$": "$.Payload.planned",
         "held.$": "$.Payload.held",
+        "plan.$": "$.Payload.plan",  # a small plan, inline to the deleter
+        "result.$": "$.Payload.result",  # a plan that is not swept: its result, inline
     }
     assert evaluate["OutputPath"] == "$.plan" and evaluate["End"] is True
     caps = asl["States"]["CheckCaps"]
@@ -586,13 +588,22 @@ def test_hashes_travel_in_the_payload_from_writer_to_reader(asl: dict[str, Any])
     assert sweep["ItemSelector"] == {
         "repository.$": "$$.Map.Item.Value.repository",
         "plan_sha256.$": "$$.Map.Item.Value.plan_sha256",
-        "approved.$": "$.caps.approved",
+        "plan.$": "$$.Map.Item.Value.plan",  # a small plan, inline
+        # The item's place in the approved list and its proof, against the root the
+        # payload carries from CheckCaps (core/approval.py).
+        "index.$": "$$.Map.Item.Value.index",
+        "proof.$": "$$.Map.Item.Value.proof",
+        "approved_root.$": "$.caps.approved_root",
         "run.$": "$.run",
     }
+    assert caps["ResultSelector"]["approved_root.$"] == "$.Payload.approved_root"
     assert sweep["ItemProcessor"]["States"]["Delete"]["Parameters"]["Payload"] == {
         "repository.$": "$.repository",
         "plan_sha256.$": "$.plan_sha256",
-        "approved.$": "$.approved",
+        "plan.$": "$.plan",
+        "index.$": "$.index",
+        "proof.$": "$.proof",
+        "approved_root.$": "$.approved_root",
         "run.$": "$.run",
     }
     summarize = asl["States"]["Summarize"]["Parameters"]["Payload"]

@@ -194,17 +194,20 @@ def test_plan_prints_the_table_the_workflow_reports_for_the_blog_account() -> No
 
 def test_plan_decides_every_image_as_the_workflow_does(graph_config: Path) -> None:
     with Emulator(inventory_from_dict(GRAPH_ACCOUNT), config_file=graph_config) as emulator:
-        name, report = workflow_dry_run(emulator)
+        run = emulator.run('{"dry_run": true}')
+        assert run["status"] == "SUCCEEDED", run
+        arn = run["execution_arn"]
+        report = Report.model_validate_json(
+            emulator.read_run_file(arn.rsplit(":", 1)[-1], "report.json")
+        )
+        # Small plans travel inline to their deleters, through the plan Map's results.
         workflow_plans = {
-            repo: RepositoryPlan.model_validate_json(
-                emulator.read_run_file(name, f"plans/{repo}.json")
-            )
-            for repo in ("example-a", "example-web")
+            output["repository"]: RepositoryPlan.model_validate_json(output["plan"])
+            for output in emulator.map_outputs(arn)["plan"]
+            if output.get("plan")
         }
-        workflow_results = {
-            repo: json.loads(emulator.read_run_file(name, f"results/{repo}.json"))
-            for repo in workflow_plans
-        }
+        assert set(workflow_plans) == {"example-a", "example-web"}
+        workflow_results = emulator.repository_results(arn, list(workflow_plans))
         table = cli("plan", "--config", str(graph_config))
         as_json = cli("plan", "--config", str(graph_config), "--format", "json")
     assert table.exit_code == 0, table.stderr
@@ -329,6 +332,7 @@ def test_plan_reads_only_and_needs_no_bucket(
         "emr-serverless",
         "bedrock-agentcore-control",
         "lightsail",
+        "resourcegroupstaggingapi",  # the protect tag of every repository, in one call
     }
     assert before == after == 3
 

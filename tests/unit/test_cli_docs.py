@@ -74,7 +74,7 @@ def test_plan_lists_every_read_of_the_scan_and_collector_roles() -> None:
 def test_scan_refers_to_plans_permissions_with_ecr_narrowed() -> None:
     text = section("scan")
     assert "those of `plan`" in text
-    assert documented_permissions("scan") == {"ecr:DescribeRepositories"}
+    assert documented_permissions("scan") == {"ecr:DescribeRepositories", "tag:GetResources"}
 
 
 def test_no_page_says_the_scan_reads_only_ecs_and_lambda() -> None:

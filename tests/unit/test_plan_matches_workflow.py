@@ -134,9 +134,10 @@ def _workflow(emulator: Emulator) -> dict[str, Any]:
     planned: dict[str, tuple[str, set[str]]] = {}
     if result["status"] == "SUCCEEDED":
         report = json.loads(emulator.read_run_file(name, "report.json"))
-        for line in report["repositories"]:
-            repo = line["repository"]
-            outcome = json.loads(emulator.read_run_file(name, f"results/{repo}.json"))
+        repositories = [line["repository"] for line in report["repositories"]]
+        outcomes = emulator.repository_results(result["execution_arn"], repositories)
+        for repo, outcome in outcomes.items():
+            assert outcome is not None, repo
             planned[repo] = (outcome["status"], {a["digest"] for a in outcome["planned"]})
     return {"status": result["status"], "error": result["error"], "planned": planned}
 

@@ -151,6 +151,7 @@ IAM_PREFIX = {
     "eventbridge": "events",
     "sfn": "states",
     "bedrock-agentcore-control": "bedrock-agentcore",
+    "resource-groups-tagging-api": "tag",
 }
 
 

@@ -98,6 +98,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         *LOGS,
         *XRAY,
         "ecr:DescribeRepositories",
+        "tag:GetResources",  # the protect tag of every repository, in one paged call
         "ecs:ListClusters",
         "ecs:ListServices",
         "ecs:DescribeServices",
@@ -160,7 +161,6 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         *XRAY,
         "ecr:DescribeImages",
         "ecr:BatchGetImage",
-        "ecr:ListTagsForResource",
         "s3:PutObject",
     },
     "EvaluatorFunction": {*LOGS, *XRAY, *RUN_DATA},
@@ -235,6 +235,7 @@ EXPECTED_MANAGED_POLICIES: dict[str, set[str]] = {
 # The writes among them (log delivery, X-Ray) are the only writes on "*".
 RESOURCE_STAR_OK = {
     "states:ListStateMachines",
+    "tag:GetResources",
     "events:ListEventBuses",
     "events:ListRules",
     "scheduler:ListSchedules",

@@ -137,10 +137,9 @@ def run_workflow(tmp_path: Path) -> RunFn:
             result["report"] = _optional_json(emulator, name, "report.json")
             result["report_md"] = _optional_text(emulator, name, "report.md")
             result["in_use"] = _optional_json(emulator, name, "in-use.json")
-            result["results"] = {
-                repo["name"]: _optional_json(emulator, name, f"results/{repo['name']}.json")
-                for repo in data["repositories"]
-            }
+            result["results"] = emulator.repository_results(
+                result["execution_arn"], [repo["name"] for repo in data["repositories"]]
+            )
         return result
 
     return _run

@@ -20,6 +20,18 @@ def test_tiny_benchmark_meets_its_floor_and_renders() -> None:
     for run in (first, second):
         assert run["api_calls"] == {op: n for op, n in run["floor"].items() if n}, run
         assert run["ratio"] == 1.0
+        # The run's own data: each phase's S3 calls are its floor's (benchmarks/floor.py).
+        assert run["s3_calls_by_function"] == run["s3_floor"], run
+    # The protect tag of every repository in one call; the deleter's last look re-reads
+    # only the repositories it deletes from.
+    assert first["api_calls"]["resource-groups-tagging-api:GetResources"] == 1
+    assert first["api_calls"]["ecr:ListTagsForResource"] <= TINY.repositories
+    assert "ecr:ListTagsForResource" not in second["api_calls"]
+    # No idle children: the second run, with nothing to delete, starts no sweep child
+    # (one plan child per repository), and its deleter never runs.
+    assert second["child_executions"] == TINY.repositories
+    assert "DeleterFunction" not in second["s3_calls_by_function"]
+    assert second["functions"]["DeleterFunction"]["invocations"] == 0
     # The warm task definition cache: the second run describes no task definition.
     assert first["api_calls"]["ecs:DescribeTaskDefinition"] > 0
     assert "ecs:DescribeTaskDefinition" not in second["api_calls"]

@@ -62,6 +62,7 @@ OPERATIONS = [
     "batch:DescribeJobDefinitions",
     "batch:DescribeJobQueues",
     "apprunner:ListServices",
+    "resource-groups-tagging-api:GetResources",
     "ecr:ListTagsForResource",
     "ecr:DescribeImages",
     "ecr:BatchDeleteImage",
@@ -100,7 +101,8 @@ def test_throttling_on_any_call_is_ridden_out(operation):
     [
         ("InUseScanFunction", "ecr:DescribeRepositories"),
         ("CollectorFunction", "ecr:DescribeImages"),
-        ("EvaluatorFunction", "s3:PutObject"),
+        # Its first read of run data (a small plan is not written: it travels inline).
+        ("EvaluatorFunction", "s3:GetObject"),
         ("CapsFunction", "s3:PutObject"),  # the approved list
         ("DeleterFunction", "ecr:BatchDeleteImage"),
         ("SummaryFunction", "s3:PutObject"),

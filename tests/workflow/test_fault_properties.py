@@ -14,6 +14,7 @@ OPERATIONS = [
     "ecr:DescribeRepositories",
     "ecs:ListTaskDefinitionFamilies",
     "ecs:DescribeTaskDefinition",
+    "resource-groups-tagging-api:GetResources",
     "ecr:ListTagsForResource",
     "ecr:DescribeImages",
     "ecr:BatchDeleteImage",

@@ -2,7 +2,6 @@
 nothing in use or needed by a kept image is deleted, and the delete run removes
 exactly what the dry run planned."""
 
-import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -76,7 +75,8 @@ def planned_deletions(emulator: Emulator) -> set[str]:
     """Run a dry run on the emulator; the digests its plan would delete."""
     dry = emulator.run()
     assert dry["status"] == "SUCCEEDED", dry
-    result = json.loads(emulator.read_run_file(dry["output"]["execution_name"], "results/app.json"))
+    result = emulator.repository_results(dry["execution_arn"], ["app"])["app"]
+    assert result is not None, dry
     return {a["digest"] for a in result["planned"]}
 
 

@@ -64,8 +64,10 @@ def test_payloads_stay_under_16_kib_with_300_repositories_and_2500_images(run_wo
     # deletions, and the deleter's re-check: one DescribeImages per 100 candidates.
     assert result["api_calls"]["ecr:DescribeImages"] == (300 + 3) + (300 + 18)
     assert result["api_calls"]["ecr:BatchDeleteImage"] == 300 + 18
-    # The protect tag: read by Collect, and again by the deleter before it deletes.
-    assert result["api_calls"]["ecr:ListTagsForResource"] == 301 + 301
+    # The protect tag: read once by the scan for the whole registry (the Tagging API),
+    # and again by the deleter of each repository before it deletes.
+    assert result["api_calls"]["resource-groups-tagging-api:GetResources"] == 1
+    assert result["api_calls"]["ecr:ListTagsForResource"] == 301
     # The pinned digests: one listing per service, then 20 ARNs a describe (45
     # deployments, 90 revisions).
     assert result["api_calls"]["ecs:ListServiceDeployments"] == 45

@@ -14,6 +14,12 @@ def _expired(prefix: str, count: int) -> list[dict]:
     return [image(f"{prefix}{i}", tags=[f"{prefix}{i}"]) for i in range(count)]
 
 
+def _with_a_plan_file(images: list[dict], prefix: str) -> list[dict]:
+    """`images`, and enough recent ones (kept) that the plan is over 8 KiB: a file the
+    evaluator writes, not a plan that travels inline."""
+    return [*images, *(image(f"{prefix}-new{i}", age_days=1) for i in range(40))]
+
+
 # Evaluate fails once its plan may already be in the bucket.
 AFTER_THE_PLAN = {
     # The issue's case: the evaluator's second write to S3 is refused.
@@ -37,7 +43,9 @@ AFTER_THE_PLAN = {
 
 @pytest.mark.parametrize("fault", AFTER_THE_PLAN.values(), ids=AFTER_THE_PLAN.keys())
 def test_a_repository_whose_evaluate_failed_loses_nothing_and_fails_the_run(run_workflow, fault):
-    result = run_workflow(inventory({"app": _expired("a", 5)}, faults=[fault]), config=CONFIG)
+    result = run_workflow(
+        inventory({"app": _with_a_plan_file(_expired("a", 5), "a")}, faults=[fault]), config=CONFIG
+    )
     assert result["status"] == "FAILED", result
     assert deleted(result, "app") == set()
     assert "ecr:BatchDeleteImage" not in result["api_calls"]
@@ -46,7 +54,9 @@ def test_a_repository_whose_evaluate_failed_loses_nothing_and_fails_the_run(run_
 
 def test_a_failed_plan_is_reported_with_its_error(run_workflow):
     fault = AFTER_THE_PLAN["crash-after-the-plan-write"]
-    result = run_workflow(inventory({"app": _expired("a", 5)}, faults=[fault]), config=CONFIG)
+    result = run_workflow(
+        inventory({"app": _with_a_plan_file(_expired("a", 5), "a")}, faults=[fault]), config=CONFIG
+    )
     assert result["error"] == "RepositoriesFailed"
     assert result["report"]["failed"] == ["app"]
     assert "Runtime.ExitError" in result["report_md"]
@@ -57,7 +67,13 @@ def test_the_other_repositories_are_swept_within_the_cap(run_workflow):
     """One repository at a time: `app` plans (one deletion, within the cap), then `lib`'s
     evaluator dies after writing a plan that deletes five."""
     crash = {**AFTER_THE_PLAN["crash-after-the-plan-write"], "skip": 1}
-    data = inventory({"app": _expired("a", 1), "lib": _expired("b", 5)}, faults=[crash])
+    data = inventory(
+        {
+            "app": _with_a_plan_file(_expired("a", 1), "a"),
+            "lib": _with_a_plan_file(_expired("b", 5), "b"),
+        },
+        faults=[crash],
+    )
     result = run_workflow(data, config=CONFIG, parameters={"MapMaxConcurrency": "1"})
     assert result["status"] == "FAILED"
     assert result["error"] == "RepositoriesFailed"

@@ -159,6 +159,12 @@ def repository_protection(ecr: Any, arn: str) -> str:
         tags = ecr.list_tags_for_resource(resourceArn=arn).get("tags", [])
     except ClientError as error:
         raise classify(error, f"ecr:ListTagsForResource {arn}") from error
+    return protection_reason(tags)
+
+
+def protection_reason(tags: Sequence[dict[str, Any]]) -> str:
+    """Why these tags (ECR's and the Tagging API's shape: Key, Value) protect their
+    repository, or "": the protect tag with the value true, in any case."""
     for tag in tags:
         if tag.get("Key") == PROTECT_TAG_KEY and str(tag.get("Value", "")).lower() == "true":
             return f"repository tag {PROTECT_TAG_KEY}=true"

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
 from ecr_sweeper.adapters.aws import classify
 from ecr_sweeper.core.failure_words import read_failure
+from ecr_sweeper.core.report import RepositoryResult
 from ecr_sweeper.errors import RunDataError
 from ecr_sweeper.events import MapResults
 
@@ -77,3 +79,20 @@ def read_child_results(s3: Any, where: MapResults, run_bucket: str) -> ChildResu
     except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as error:
         raise RunDataError(f"Map results at s3://{where.bucket}/{where.key}: {error}") from error
     return results
+
+
+def inline_results(outputs: list[dict[str, Any]], phase: str) -> list[RepositoryResult]:
+    """The repository results that travelled in the children's outputs: a plan child's
+    output is the evaluator's (`result` when the plan is not swept), a sweep child's is
+    its state, with the deleter's output in `result` (and its `result` when it fit)."""
+    found = []
+    for output in outputs:
+        answer = output.get("result") if phase == "plan" else (output.get("result") or {})
+        result = answer if phase == "plan" else answer.get("result")
+        if result is None:
+            continue
+        try:
+            found.append(RepositoryResult.model_validate(result))
+        except ValidationError as error:
+            raise RunDataError(f"a {phase} child's result is malformed: {error}") from error
+    return found

@@ -86,5 +86,3 @@ class RepositoryImages(BaseModel):
 
     repository: str
     images: list[ImageRecord] = Field(default_factory=list)
-    # Why the whole repository is protected (its ecr-sweeper:protect tag), or "".
-    protected: str = ""

@@ -66,6 +66,9 @@ class InUseSet(BaseModel):
     ignored: dict[str, int] = Field(default_factory=dict)
     # References recorded per source name (a source that recorded none shows 0).
     sources: dict[str, int] = Field(default_factory=dict)
+    # The repositories of this registry that their tag (ecr-sweeper:protect=true)
+    # protects, and why: read once by the scan for the whole registry.
+    protected: dict[str, str] = Field(default_factory=dict)
 
     def usage_for(self, repository: str) -> RepositoryUsage:
         """What is in use in `repository`, with the digests in use anywhere else."""

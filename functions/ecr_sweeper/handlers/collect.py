@@ -1,6 +1,5 @@
 """CollectorFunction: every image of one repository to S3."""
 
-import os
 from typing import Any
 
 from ecr_sweeper import steps
@@ -13,12 +12,6 @@ from ecr_sweeper.handlers.common import clients, logger, metrics, parse_event
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     item = parse_event(RepositoryEvent, event)
     logger.append_keys(execution=item.run.execution_name, repository=item.repository)
-    output = steps.collect_repository(
-        item.repository,
-        item.run,
-        clients,
-        account_id=context.invoked_function_arn.split(":")[4],
-        region=os.environ.get("AWS_REGION", ""),
-    )
+    output = steps.collect_repository(item.repository, item.run, clients)
     metrics.add_metric(name="ImagesCollected", unit="Count", value=output.images)
     return output.model_dump(mode="json")

@@ -14,11 +14,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     item = parse_event(DeleteEvent, event)
     logger.append_keys(execution=item.run.execution_name, repository=item.repository)
     output = steps.delete_repository(
-        item.repository,
-        item.run,
+        item,
         clients,
-        plan_sha256=item.plan_sha256,
-        approved=item.approved,
         account_id=context.invoked_function_arn.split(":")[4],
         region=os.environ.get("AWS_REGION", ""),
     )

@@ -3,8 +3,8 @@
 from typing import Any
 
 from ecr_sweeper import steps
-from ecr_sweeper.adapters.map_results import read_child_results
-from ecr_sweeper.core.report import Links, console_link
+from ecr_sweeper.adapters.map_results import inline_results, read_child_results
+from ecr_sweeper.core.report import Links, RepositoryResult, console_link
 from ecr_sweeper.errors import AwsRequestError, RunDataError
 from ecr_sweeper.events import SummaryEvent
 from ecr_sweeper.handlers.common import clients, env, logger, metrics, parse_event
@@ -20,11 +20,15 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         plan_map_run=console_link(summary.plan_map_run),
         sweep_map_run=console_link(summary.sweep_map_run),
     )
-    # Why a repository's child execution failed, and each one's ARN, from the Maps' results.
+    # Each Map's results: the results that travelled inline (the plans not swept, the
+    # deleters that finished), why a repository's child execution failed, and each
+    # child's ARN. Without them a repository has no result, and the run ends FAILED
+    # (never a false success).
     failures: dict[str, str] = {}
     executions: dict[str, dict[str, str]] = {}
     traces: dict[str, list[str]] = {}
-    for label, where in (("plan", summary.plan_results), ("sweep", summary.sweep_results)):
+    inline: dict[str, list[RepositoryResult]] = {"plan": [], "sweep": []}
+    for phase, where in (("plan", summary.plan_results), ("sweep", summary.sweep_results)):
         if where is None:
             continue
         try:
@@ -35,7 +39,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         failures.update(children.failed)
         traces.update(children.traces)
         for repository, arn in children.executions.items():
-            executions.setdefault(repository, {})[label] = arn
+            executions.setdefault(repository, {})[phase] = arn
+        inline[phase] = inline_results(children.succeeded, phase)
     try:
         output, report = steps.summarize_run(
             summary.run,
@@ -46,6 +51,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             executions=executions,
             traces=traces,
             execution_arn=summary.execution_id,
+            planned=inline["plan"],
+            swept=inline["sweep"],
+            plan_results_key=summary.plan_results.key if summary.plan_results else "",
         )
     except Exception:
         metrics.add_metric(name="RunsFailed", unit="Count", value=1)
