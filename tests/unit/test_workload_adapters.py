@@ -114,8 +114,8 @@ def _sagemaker(describe_model: Any) -> Fake:
         describe_model=describe_model,
         list_training_jobs={"TrainingJobSummaries": [{"TrainingJobName": "t"}]},
         describe_training_job={"AlgorithmSpecification": {"TrainingImage": uri("train")}},
-        list_processing_jobs={"ProcessingJobSummaries": []},
-        describe_processing_job={},
+        list_processing_jobs={"ProcessingJobSummaries": [{"ProcessingJobName": "p"}]},
+        describe_processing_job={"AppSpecification": {"ImageUri": uri("process")}},
         list_images={"Images": [{"ImageName": "studio"}]},
         list_image_versions={"ImageVersions": [{"Version": 3}]},
         describe_image_version={"BaseImage": uri("studio")},
@@ -135,10 +135,12 @@ def test_sagemaker_skips_a_model_deleted_since_it_was_listed():
         "first": ["sagemaker:model/pipe"],
         "second": ["sagemaker:model/pipe"],
         "train": ["sagemaker:training-job/t"],
+        "process": ["sagemaker:processing-job/p"],
         "studio": ["sagemaker:image/studio:3"],
     }
-    listed = [kw for name, kw in sagemaker.calls if name == "list_training_jobs"]
-    assert listed == [{"StatusEquals": "InProgress"}]
+    for listing in ("list_training_jobs", "list_processing_jobs"):
+        listed = [kw for name, kw in sagemaker.calls if name == listing]
+        assert listed == [{"StatusEquals": "InProgress"}]
 
 
 def test_sagemaker_fails_on_any_other_validation_error():

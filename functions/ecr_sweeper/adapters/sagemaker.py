@@ -25,6 +25,7 @@ model is read; DescribeTransformJob shows the model's name, not an image.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -34,6 +35,44 @@ from ecr_sweeper.core.in_use import InUseBuilder, PlaceBuilder
 
 SOURCE = "sagemaker"
 PAGE_SIZE = 100  # ListModels', List*Jobs', ListImages' and ListImageVersions' maximum
+
+
+@dataclass(frozen=True)
+class _JobKind:
+    """A kind of SageMaker job whose image is in use while it is in progress."""
+
+    kind: str  # as users read it: "training-job"
+    list_call: str
+    list_key: str
+    name_key: str  # the job's name, in the listing and as the describe's parameter
+    describe_call: str
+    describe_action: str
+    spec_key: str  # where the describe answer keeps the image
+    image_key: str
+
+
+JOBS_IN_PROGRESS = (
+    _JobKind(
+        "training-job",
+        "list_training_jobs",
+        "TrainingJobSummaries",
+        "TrainingJobName",
+        "describe_training_job",
+        "DescribeTrainingJob",
+        "AlgorithmSpecification",
+        "TrainingImage",
+    ),
+    _JobKind(
+        "processing-job",
+        "list_processing_jobs",
+        "ProcessingJobSummaries",
+        "ProcessingJobName",
+        "describe_processing_job",
+        "DescribeProcessingJob",
+        "AppSpecification",
+        "ImageUri",
+    ),
+)
 
 
 def _gone(error: ClientError) -> bool:
@@ -77,49 +116,24 @@ def collect_sagemaker_usage(
         for image in model_images(model):
             builder.add(image, f"sagemaker:model/{name}", source)
 
-    training = sorted(
-        {
-            j["TrainingJobName"]
-            for j in paged(
-                sagemaker,
-                "list_training_jobs",
-                "TrainingJobSummaries",
-                PAGE_SIZE,
-                StatusEquals="InProgress",
-            )
-        }
-    )
-    for name, job in _each(
-        training,
-        lambda n: _describe(
-            sagemaker, "describe_training_job", "DescribeTrainingJob", TrainingJobName=n
-        ),
-    ):
-        image = (job.get("AlgorithmSpecification") or {}).get("TrainingImage")
-        if image:
-            builder.add(image, f"sagemaker:training-job/{name}", source)
-
-    processing = sorted(
-        {
-            j["ProcessingJobName"]
-            for j in paged(
-                sagemaker,
-                "list_processing_jobs",
-                "ProcessingJobSummaries",
-                PAGE_SIZE,
-                StatusEquals="InProgress",
-            )
-        }
-    )
-    for name, job in _each(
-        processing,
-        lambda n: _describe(
-            sagemaker, "describe_processing_job", "DescribeProcessingJob", ProcessingJobName=n
-        ),
-    ):
-        image = (job.get("AppSpecification") or {}).get("ImageUri")
-        if image:
-            builder.add(image, f"sagemaker:processing-job/{name}", source)
+    for job in JOBS_IN_PROGRESS:
+        names = sorted(
+            {
+                j[job.name_key]
+                for j in paged(
+                    sagemaker, job.list_call, job.list_key, PAGE_SIZE, StatusEquals="InProgress"
+                )
+            }
+        )
+        for name, described in _each(
+            names,
+            lambda n, job=job: _describe(
+                sagemaker, job.describe_call, job.describe_action, **{job.name_key: n}
+            ),
+        ):
+            image = (described.get(job.spec_key) or {}).get(job.image_key)
+            if image:
+                builder.add(image, f"sagemaker:{job.kind}/{name}", source)
 
     image_names = sorted(
         {i["ImageName"] for i in paged(sagemaker, "list_images", "Images", PAGE_SIZE)}
