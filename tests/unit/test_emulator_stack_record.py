@@ -13,8 +13,9 @@ from sweeper_emulator.inventory import inventory_from_dict
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = yaml_parse((ROOT / "template.yaml").read_text())
 ACCOUNT, REGION = "210987654321", "eu-west-1"  # not moto's default account
-# Outputs of resources the emulator does not create (the queue, the IAM roles).
-NOT_EMULATED = {"DeadLetterQueueUrl", "InUseScanRoleArn"}
+# Outputs of resources the emulator does not create (the queue, the IAM roles, the
+# CloudWatch dashboard).
+NOT_EMULATED = {"DeadLetterQueueUrl", "InUseScanRoleArn", "DashboardName"}
 
 
 def test_describe_stacks_gives_the_deployed_stack_with_its_outputs() -> None:
