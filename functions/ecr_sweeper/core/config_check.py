@@ -320,6 +320,20 @@ _HOME_ONLY = (
     "for its own registry"
 )
 
+# The switches of `sources` that every place of `accounts` may set too (the top level adds
+# Inspector's, read at home only): one list, so a new source is allowed in both at once.
+_PLACE_SOURCE_CHECKS = {
+    "scheduled_tasks": check_bool,
+    "batch": check_bool,
+    "batch_keep_count": check_count,
+    "app_runner": check_bool,
+    "codebuild": check_bool,
+    "sagemaker": check_bool,
+    "emr_serverless": check_bool,
+    "agentcore": check_bool,
+    "lightsail": check_bool,
+}
+
 # The other sections, by model. A model not listed is checked by its fields' annotations.
 SECTIONS: dict[type[BaseModel], Section] = {
     Safety: Section(
@@ -334,15 +348,7 @@ SECTIONS: dict[type[BaseModel], Section] = {
     Sources: Section(
         Sources,
         {
-            "scheduled_tasks": check_bool,
-            "batch": check_bool,
-            "batch_keep_count": check_count,
-            "app_runner": check_bool,
-            "codebuild": check_bool,
-            "sagemaker": check_bool,
-            "emr_serverless": check_bool,
-            "agentcore": check_bool,
-            "lightsail": check_bool,
+            **_PLACE_SOURCE_CHECKS,
             "inspector": check_bool,
             "inspector_in_use_within": duration("14d"),
         },
@@ -352,17 +358,7 @@ SECTIONS: dict[type[BaseModel], Section] = {
     # home only.
     PlaceSources: Section(
         PlaceSources,
-        {
-            "scheduled_tasks": check_bool,
-            "batch": check_bool,
-            "batch_keep_count": check_count,
-            "app_runner": check_bool,
-            "codebuild": check_bool,
-            "sagemaker": check_bool,
-            "emr_serverless": check_bool,
-            "agentcore": check_bool,
-            "lightsail": check_bool,
-        },
+        _PLACE_SOURCE_CHECKS,
         refused={"inspector": _HOME_ONLY, "inspector_in_use_within": _HOME_ONLY},
         holds="switches",
     ),
