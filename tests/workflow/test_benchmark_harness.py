@@ -10,6 +10,21 @@ from benchmarks.runner import run_size
 TINY = synthetic.Size("tiny", "tiny", 3, 60, 3, 8, 2, 2, 4, seed=7, trace_children=False)
 
 
+def _page(result: dict) -> str:
+    """docs/benchmarks.md as `make bench` would render it for this one size."""
+    return report.render(
+        {
+            "generated": "2026-01-01",
+            "python": "3",
+            "boto3": "1",
+            "moto": "5",
+            "benchmark_seconds": 60,
+            "prices_usd": {},
+            "sizes": [result],
+        }
+    )
+
+
 def test_tiny_benchmark_meets_its_floor_and_renders() -> None:
     result = run_size(TINY)
 
@@ -42,17 +57,7 @@ def test_tiny_benchmark_meets_its_floor_and_renders() -> None:
         "SummaryFunction",
     }
 
-    page = report.render(
-        {
-            "generated": "2026-01-01",
-            "python": "3",
-            "boto3": "1",
-            "moto": "5",
-            "benchmark_seconds": 60,
-            "prices_usd": {},
-            "sizes": [result],
-        }
-    )
+    page = _page(result)
     assert "| tiny |" in page
     assert "The tiny size traces only CapsFunction, InUseScanFunction and SummaryFunction" in page
 
@@ -87,17 +92,7 @@ def test_the_aws_time_model_is_present_and_consistent_with_express_children() ->
         assert costs["express_100"] >= costs["express_10"] > 0
         assert costs["standard"] > 0
 
-    page = report.render(
-        {
-            "generated": "2026-01-01",
-            "python": "3",
-            "boto3": "1",
-            "moto": "5",
-            "benchmark_seconds": 60,
-            "prices_usd": {},
-            "sizes": [result],
-        }
-    )
+    page = _page(result)
     assert "## The time AWS would take" in page
     assert "| tiny (first) |" in page and "| tiny (second) |" in page
     assert "These runs had EXPRESS children." in page
